@@ -1,0 +1,29 @@
+/*
+ * daemon.h: the process-wide context shared by the daemon's modules: the
+ * one event loop, the loaded config and the jobs.  main.c owns it.
+ */
+#ifndef BRONZE_DAEMON_H
+#define BRONZE_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct config;
+struct job;
+
+struct daemon {
+	struct event_base	*base;
+	struct config		*cfg;
+	struct job		**jobs;		/* one per cfg->jobs[i], same order */
+	size_t			 njobs;
+	int64_t			 start_time_ms;	/* epoch ms the daemon started */
+	int			 stopping;	/* SIGTERM/SIGINT received */
+};
+
+/* Find a job by its 32-hex id or by its name; NULL if none. */
+struct job	*daemon_find_job(const struct daemon *, const char *id_or_name);
+/* Wall clock in epoch milliseconds. */
+int64_t		 daemon_now_ms(void);
+
+#endif
