@@ -154,7 +154,7 @@ buf_steal(struct buf *b, size_t *lenp)
 {
 	uint8_t	*p;
 
-	buf_reserve(b, 1);	/* never hand out NULL */
+	buf_cstr(b);		/* never NULL, always NUL-terminated */
 	p = b->data;
 	if (lenp != NULL)
 		*lenp = b->len;

@@ -37,7 +37,7 @@ void	 buf_put_zigzag(struct buf *, int64_t);		/* zigzag LEB128 */
 void	 buf_consume(struct buf *, size_t);	/* drop n bytes from front */
 /* NUL-terminate (not counted in len) and return data as a C string. */
 char	*buf_cstr(struct buf *);
-/* Take the storage; the buffer is left empty. */
+/* Take the storage (NUL-terminated, never NULL); the buffer is left empty. */
 uint8_t	*buf_steal(struct buf *, size_t *);
 
 #endif
