@@ -22,8 +22,8 @@ const BIG = 3051729675574597004n;
 const MAX = 9223372036854775807n;
 
 // Start a catalog; resolves {base, stop, exit} once it prints LISTENING.
-function start(args, name = 'wh') {
-  const p = spawn(process.execPath, [SERVER, '--warehouse', path.join(tmp, name), '--quiet', ...args],
+function start(args, name = 'wh', quiet = true) {
+  const p = spawn(process.execPath, [SERVER, '--warehouse', path.join(tmp, name), ...(quiet ? ['--quiet'] : []), ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   procs.push(p);
   let err = '';
@@ -37,7 +37,7 @@ function start(args, name = 'wh') {
       const m = /^LISTENING (http:\/\/\S+)\n/.exec(out);
       if (!m) return;
       clearTimeout(timer);
-      resolve({ base: m[1], exit, proc: p, stop: () => { p.kill('SIGTERM'); return exit; } });
+      resolve({ base: m[1], exit, proc: p, stderr: () => err, stop: () => { p.kill('SIGTERM'); return exit; } });
     });
     p.on('exit', () => reject(new Error(`catalog exited: ${err}`)));
   });
@@ -145,6 +145,9 @@ async function createLoadCommit(c, created) {
   t.eq(ld.json['metadata-location'], r2.json['metadata-location'], 'load: metadata-location of the last commit');
   const refs = await call(c.base, 'GET', TBL + '?snapshots=refs');
   t.eq(refs.json.metadata.snapshots.map((s) => s['snapshot-id']), [MAX], 'load ?snapshots=refs: only the referenced snapshot');
+  const ctl = await call(c.base, 'GET', '/_test/tables/market_data/trades');
+  t.eq(stringify(ctl.json), stringify({ 'metadata-location': ld.json['metadata-location'], metadata: ld.json.metadata }),
+    '/_test/tables: the current metadata');
   const nm = await call(c.base, 'GET', TBL, undefined, { 'if-none-match': ld.headers.get('etag') });
   t.eq(nm.status, 304, 'load with If-None-Match of the current ETag: 304');
   return ld.json;
@@ -293,6 +296,9 @@ async function faults(c, cur) {
   await setf([{ route: 'load', fault: '503', count: 1 }]);
   t.eq((await call(c.base, 'GET', TBL)).status, 503, 'load fault: 503 once');
   t.eq((await call(c.base, 'GET', TBL)).status, 200, 'load fault: count consumed, next load 200');
+  await call(c.base, 'POST', '/_test/faults', { rules: 'commit:409#1' });
+  t.eq((await call(c.base, 'POST', TBL, append(m, 4001, head, m['last-sequence-number'] + 1))).status, 409,
+    'faults: compact rule commit:409#1 applies');
   const bad = await call(c.base, 'POST', '/_test/faults', { rules: [{ route: 'commit', fault: '418' }] });
   t.eq(bad.status, 400, 'faults: an unknown fault kind is refused');
   const log = (await call(c.base, 'GET', '/_test/log')).json.requests;
@@ -328,7 +334,7 @@ async function idempotency(c, cur) {
 }
 
 async function oauth() {
-  const c = await start(['--client-id', 'bronzed', '--client-secret', 's3cret'], 'oauth');
+  const c = await start(['--client-id', 'bronzed', '--client-secret', 's3cret'], 'oauth', false);
   const form = (s) => ({ body: s, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   const tok = async (s, h = {}) => { const f = form(s); return call(c.base, 'POST', '/v1/oauth/tokens', f.body, { ...f.headers, ...h }); };
   t.eq((await call(c.base, 'GET', '/v1/config')).status, 401, 'oauth: config without a token is 401');
@@ -348,6 +354,9 @@ async function oauth() {
     '&subject_token_type=urn:ietf:params:oauth:token-type:access_token');
   t.eq(ex.status, 200, 'oauth: token exchange refreshes a token');
   await c.stop();
+  t.ok(/^restcatalog: POST \/v1\/oauth\/tokens 200$/m.test(c.stderr()) && /^restcatalog: GET \/v1\/config 401/m.test(c.stderr()),
+    'stderr: one line per request with method, path and status');
+  t.ok(!c.stderr().includes('s3cret') && !c.stderr().includes(good.json.access_token), 'stderr: no secret and no token logged');
   const s = await start(['--token', 'T0k'], 'token');
   t.eq((await call(s.base, 'GET', '/v1/config', undefined, { authorization: 'Bearer T0k' })).status, 200, 'static token: accepted');
   t.eq((await call(s.base, 'GET', '/v1/config')).status, 401, 'static token: required');
@@ -355,7 +364,7 @@ async function oauth() {
 }
 
 async function prefixAndIds() {
-  const c = await start(['--prefix', 'cat1', '--reassign-ids'], 'prefix');
+  const c = await start(['--prefix', 'cat1', '--reassign-ids', '--check-files'], 'prefix');
   const cfg = await call(c.base, 'GET', '/v1/config');
   t.eq(cfg.json.overrides, { prefix: 'cat1' }, 'prefix: config overrides carry it');
   const no = await call(c.base, 'GET', '/v1/namespaces');
@@ -372,6 +381,9 @@ async function prefixAndIds() {
   stale.requirements.push({ type: 'assert-last-assigned-field-id', 'last-assigned-field-id': 10 });
   t.eq((await call(c.base, 'POST', '/v1/cat1/namespaces/a%1Fb/tables/trades', stale)).status, 409,
     '--reassign-ids: a client that kept its own ids fails its requirement');
+  const missing = await call(c.base, 'POST', '/v1/cat1/namespaces/a%1Fb/tables/trades', append(m, 1, undefined, 1));
+  t.ok(missing.status === 400 && missing.json.error.message.includes('body.updates[0].snapshot.manifest-list: ') &&
+    missing.json.error.message.includes('does not exist'), '--check-files: a manifest list that is not there is 400', missing.text);
   await c.stop();
 }
 
