@@ -10,8 +10,14 @@
 //     [--warehouse-name NAME] [--quiet]
 //
 // Prints "LISTENING http://127.0.0.1:PORT" once ready; logs one line per
-// request on stderr; exits 0 on SIGTERM. See restcatalog/faults.mjs for
-// the fault syntax and restcatalog/server.mjs for the /_test/ routes.
+// request on stderr; exits 0 on SIGTERM. Control routes (not in the spec):
+//   GET    /_test/log[?since=N]   every request: status, validation outcome, fault
+//   DELETE /_test/log
+//   GET    /_test/faults          current rules and seed
+//   POST   /_test/faults          {"rules": [...] | "compact", "seed": N}
+//   GET    /_test/tables/NS/TBL   {metadata-location, metadata}
+// See restcatalog/faults.mjs for the fault syntax and restcatalog/launch.mjs
+// for starting it from a test.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CatalogServer } from './restcatalog/server.mjs';

@@ -4,7 +4,10 @@
 // replays are served, faults are injected, the operation runs and its
 // response is itself checked against the spec before it is sent. Control
 // routes under /_test/ (not part of the spec) expose the request log, the
-// fault rules and the current table metadata to tests.
+// fault rules and the current table metadata to tests. A log entry is
+// {seq, time, method, path, operation, status ('held'/'dropped' when no
+// answer was sent), valid, error, body (JSON bodies, exact), fault,
+// applied, replay, selfcheck}.
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { Spec } from './spec.mjs';
@@ -119,6 +122,7 @@ export class CatalogServer {
       return this.fail(entry, 400, 'BadRequestException', err);
     }
     entry.valid = true;
+    if (body !== undefined && !oauth) entry.body = body;
     const handler = HANDLERS[route.id];
     if (!handler)
       return this.fail(entry, 501, 'NotImplementedException', `${route.id} (${route.method} ${route.tmpl}) is not implemented by this test catalog`);
