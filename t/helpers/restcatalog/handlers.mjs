@@ -3,7 +3,7 @@
 // ({params, query, body, headers}) and the server context, and returns
 // {status, body?, headers?} or throws a CatalogError. Operations of the spec
 // not listed here are answered 501 by the server.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { applyUpdates, checkRequirements, createMetadata } from './metadata.mjs';
 import { CatalogError, badRequest, notFound } from './errors.mjs';
@@ -175,42 +175,10 @@ export const HANDLERS = {
   },
 };
 
-// With --check-files: a referenced local file must exist at commit time.
+// With --check-files: a referenced file: URI must exist at commit time
+// (other schemes, e.g. s3:// objects the client uploaded, are not checked).
 function checkFile(ctx, uri, where) {
+  if (!uri.startsWith('file:')) return;
   const p = ctx.store.localPath(uri);
   if (p && !existsSync(p)) throw badRequest(`${where}: ${uri} does not exist`);
-}
-
-// Issues and checks bearer tokens (static --token and/or OAuth2 client
-// credentials); tokens never appear in logs or error messages.
-export class Auth {
-  constructor(opts) {
-    this.opts = opts;
-    this.valid = new Set(opts.token ? [opts.token] : []);
-    this.required = Boolean(opts.token || opts.clientId);
-  }
-
-  // Is this Authorization header acceptable?
-  ok(header) {
-    if (!this.required) return true;
-    const m = /^Bearer (.+)$/.exec(header || '');
-    return Boolean(m && this.valid.has(m[1]));
-  }
-
-  // POST /v1/oauth/tokens with a checked OAuthTokenRequest.
-  token(body) {
-    const fail = (status, error, d) => ({ status, body: { error, error_description: d } });
-    if (!this.opts.clientId)
-      return fail(400, 'unauthorized_client', 'this catalog issues no tokens (it was started without --client-id)');
-    if (body.grant_type === 'client_credentials') {
-      if (body.client_id !== this.opts.clientId || body.client_secret !== this.opts.clientSecret)
-        return fail(401, 'invalid_client', 'unknown client or wrong secret');
-    } else if (!this.valid.has(body.subject_token)) {
-      return fail(401, 'invalid_grant', 'the subject token is not a token of this catalog');
-    }
-    const tok = 'tok-' + randomUUID();
-    this.valid.add(tok);
-    return { status: 200, body: { access_token: tok, token_type: 'bearer', expires_in: 3600,
-      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' } };
-  }
 }

@@ -11,84 +11,103 @@ export class JsonError extends Error {}
 
 // Parse text into plain values (BigInt for unsafe integers); throw JsonError.
 export function parse(text) {
-  let i = 0;
-  const fail = (what) => {
-    const before = text.slice(0, i);
+  const p = new Parser(text);
+  const v = p.value('');
+  p.ws();
+  if (p.i !== text.length) p.fail('trailing characters after the JSON value');
+  return v;
+}
+
+// A recursive-descent reader over one text; path names the current value.
+class Parser {
+  constructor(text) {
+    this.text = text;
+    this.i = 0;
+  }
+
+  fail(what) {
+    const before = this.text.slice(0, this.i);
     const line = before.split('\n').length;
-    const col = i - before.lastIndexOf('\n');
+    const col = this.i - before.lastIndexOf('\n');
     throw new JsonError(`invalid JSON at line ${line} column ${col}: ${what}`);
-  };
-  const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i])) i++; };
-  const value = (path) => {
-    ws();
-    const c = text[i];
-    if (c === '{') return object(path);
-    if (c === '[') return array(path);
-    if (c === '"') return string();
-    if (c === '-' || (c >= '0' && c <= '9')) return number(path);
+  }
+
+  ws() {
+    while (this.i < this.text.length && ' \t\n\r'.includes(this.text[this.i])) this.i++;
+  }
+
+  value(path) {
+    this.ws();
+    const c = this.text[this.i];
+    if (c === '{') return this.object(path);
+    if (c === '[') return this.array(path);
+    if (c === '"') return this.string();
+    if (c === '-' || (c >= '0' && c <= '9')) return this.number(path);
     for (const [word, v] of [['true', true], ['false', false], ['null', null]])
-      if (text.startsWith(word, i)) { i += word.length; return v; }
-    return fail(c === undefined ? 'unexpected end of input' : `unexpected '${c}'`);
-  };
-  const object = (path) => {
+      if (this.text.startsWith(word, this.i)) { this.i += word.length; return v; }
+    return this.fail(c === undefined ? 'unexpected end of input' : `unexpected '${c}'`);
+  }
+
+  // Read "sep item sep item ... close" after the opening bracket.
+  list(close, item) {
+    this.i++;
+    this.ws();
+    if (this.text[this.i] === close) { this.i++; return; }
+    for (;;) {
+      item();
+      this.ws();
+      if (this.text[this.i] === ',') { this.i++; continue; }
+      if (this.text[this.i] === close) { this.i++; return; }
+      this.fail(`expected ',' or '${close}'`);
+    }
+  }
+
+  object(path) {
     const o = {};
-    i++; ws();
-    if (text[i] === '}') { i++; return o; }
-    for (;;) {
-      ws();
-      if (text[i] !== '"') fail('expected a string key');
-      const k = string();
+    this.list('}', () => {
+      this.ws();
+      if (this.text[this.i] !== '"') this.fail('expected a string key');
+      const k = this.string();
       if (Object.prototype.hasOwnProperty.call(o, k))
-        fail(`duplicate key "${k}" in ${path || 'the top-level object'}`);
-      ws();
-      if (text[i] !== ':') fail("expected ':'");
-      i++;
-      o[k] = value(path ? `${path}.${k}` : k);
-      ws();
-      if (text[i] === ',') { i++; continue; }
-      if (text[i] === '}') { i++; return o; }
-      fail("expected ',' or '}'");
-    }
-  };
-  const array = (path) => {
+        this.fail(`duplicate key "${k}" in ${path || 'the top-level object'}`);
+      this.ws();
+      if (this.text[this.i] !== ':') this.fail("expected ':'");
+      this.i++;
+      o[k] = this.value(path ? `${path}.${k}` : k);
+    });
+    return o;
+  }
+
+  array(path) {
     const a = [];
-    i++; ws();
-    if (text[i] === ']') { i++; return a; }
-    for (;;) {
-      a.push(value(`${path}[${a.length}]`));
-      ws();
-      if (text[i] === ',') { i++; continue; }
-      if (text[i] === ']') { i++; return a; }
-      fail("expected ',' or ']'");
+    this.list(']', () => a.push(this.value(`${path}[${a.length}]`)));
+    return a;
+  }
+
+  string() {
+    const t = this.text, start = this.i++;
+    while (this.i < t.length && t[this.i] !== '"') {
+      if (t[this.i] === '\\') this.i++;
+      else if (t.charCodeAt(this.i) < 0x20) this.fail('control character in string');
+      this.i++;
     }
-  };
-  const string = () => {
-    const start = i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if (text.charCodeAt(i) < 0x20) fail('control character in string');
-      i++;
-    }
-    if (i >= text.length) fail('unterminated string');
-    i++;
-    try { return JSON.parse(text.slice(start, i)); } catch { return fail('bad escape in string'); }
-  };
-  const number = (path) => {
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
-    if (!m) fail('malformed number');
-    i += m[0].length;
+    if (this.i >= t.length) this.fail('unterminated string');
+    this.i++;
+    try { return JSON.parse(t.slice(start, this.i)); } catch { return this.fail('bad escape in string'); }
+  }
+
+  number(path) {
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(this.text.slice(this.i, this.i + 400));
+    if (!m) this.fail('malformed number');
+    this.i += m[0].length;
     if (m[2] || m[3]) return Number(m[0]);
     const n = Number(m[0]);
     if (Number.isSafeInteger(n)) return n;
     const b = BigInt(m[0]);
     if (b < INT64_MIN || b > INT64_MAX)
-      fail(`integer ${m[0]} at ${path || 'top level'} is outside the int64 range`);
+      this.fail(`integer ${m[0]} at ${path || 'top level'} is outside the int64 range`);
     return b;
-  };
-  const v = value('');
-  ws();
-  if (i !== text.length) fail('trailing characters after the JSON value');
-  return v;
+  }
 }
 
 // Serialize like JSON.stringify(v, null, indent) but print BigInt exactly.

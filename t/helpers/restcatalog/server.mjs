@@ -12,8 +12,9 @@ import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { Spec } from './spec.mjs';
 import { Store } from './store.mjs';
-import { Faults, kindOf, parseFaults } from './faults.mjs';
-import { HANDLERS, Auth } from './handlers.mjs';
+import { Faults, parseFaults } from './faults.mjs';
+import { HANDLERS } from './handlers.mjs';
+import { Auth } from './auth.mjs';
 import { CatalogError, errorBody } from './errors.mjs';
 import { parse, stringify } from './json.mjs';
 
@@ -248,4 +249,3 @@ function basicAuth(req) {
   return { client_id: decodeURIComponent(s.slice(0, i)), client_secret: decodeURIComponent(s.slice(i + 1)) };
 }
 
-export { kindOf };
