@@ -153,6 +153,11 @@ export const HANDLERS = {
     return { status: 204 };
   },
 
+  reportMetrics(req, ctx) {
+    needTable(ctx, levels(req.params.namespace, 'path parameter namespace'), req.params.table);
+    return { status: 204 };
+  },
+
   updateTable(req, ctx) {
     const ns = levels(req.params.namespace, 'path parameter namespace');
     const name = req.params.table;

@@ -120,7 +120,8 @@ function reuseOrNext(list, key, item, eq) {
   return { id: list.reduce((a, x) => Math.max(a, x[key]), -1) + 1, added: true };
 }
 
-const sameJson = (keys) => (a, b) => keys.every((k) => stringify(a[k]) === stringify(b[k]));
+// Equality of the given keys (absent counts as empty) in exact JSON form.
+const sameJson = (keys) => (a, b) => keys.every((k) => stringify(a[k] ?? []) === stringify(b[k] ?? []));
 
 // Resolve "-1 = the last one added in this commit".
 function lastAdded(id, added, what, where) {
@@ -266,6 +267,9 @@ function addSnapshot(m, u, st, w) {
   } else if (parent !== undefined && !m.snapshots.some((x) => sameInt(x['snapshot-id'], parent))) {
     throw badRequest(`${w}.snapshot.parent-snapshot-id: no snapshot with id ${parent}`);
   }
+  for (const k of ['first-row-id', 'added-rows'])
+    if (s[k] !== undefined && m['format-version'] < 3)
+      throw badRequest(`${w}.snapshot.${k}: only format-version 3 tables have row lineage`);
   if (s['schema-id'] !== undefined && !findSchema(m, s['schema-id']))
     throw badRequest(`${w}.snapshot.schema-id: no schema with id ${s['schema-id']}`);
   const log = m['snapshot-log'];

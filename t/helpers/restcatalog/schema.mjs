@@ -11,7 +11,9 @@
 //   both an IntegerTypeValue and a LongTypeValue);
 // - every object schema that lists properties and does not say otherwise
 //   rejects unknown fields (unevaluatedProperties: false). Schemas reached
-//   through allOf use an open copy X__base so composition still works.
+//   through allOf, or as alternatives of a schema that has properties of its
+//   own (ReportMetricsRequest), use an open copy X__base and the outer
+//   schema does the checking, so composition still works.
 
 const REF = '#/components/schemas/';
 
@@ -78,6 +80,9 @@ export function convert(node, raw, open) {
   if (Array.isArray(node)) return node.map((n) => convert(n, raw, false));
   if (!node || typeof node !== 'object') return node;
   const s = {};
+  // Alternatives next to own properties: the node itself is checked for
+  // unknown fields, so its alternatives must stay open.
+  const composite = Boolean((node.anyOf || node.oneOf) && (node.properties || node.allOf));
   for (const [k, v] of Object.entries(node)) {
     switch (k) {
     case 'example': case 'discriminator': case 'nullable': case 'xml':
@@ -88,10 +93,10 @@ export function convert(node, raw, open) {
         convert(m, raw, true)).concat(s.allOf || []);
       break;
     case 'anyOf': case 'oneOf': {
-      const members = v.map((m) => convert(m, raw, false));
-      const d = tryDispatch(v, raw);
+      const alts = composite ? v.map((m) => (m.$ref ? { $ref: m.$ref + '__base' } : m)) : v;
+      const d = tryDispatch(alts, raw);
       if (d) s.allOf = (s.allOf || []).concat([d]);
-      else s.anyOf = members;
+      else s.anyOf = alts.map((m) => convert(m, raw, composite));
       break;
     }
     case 'properties': {
@@ -113,7 +118,7 @@ export function convert(node, raw, open) {
   }
   if (!open && (node.properties || node.allOf) &&
       node.additionalProperties === undefined &&
-      node.unevaluatedProperties === undefined && !node.anyOf && !node.oneOf)
+      node.unevaluatedProperties === undefined && (composite || (!node.anyOf && !node.oneOf)))
     s.unevaluatedProperties = false;
   return s;
 }

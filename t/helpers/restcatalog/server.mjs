@@ -246,6 +246,10 @@ function basicAuth(req) {
   const s = Buffer.from(m[1], 'base64').toString('utf8');
   const i = s.indexOf(':');
   if (i < 0) return null;
-  return { client_id: decodeURIComponent(s.slice(0, i)), client_secret: decodeURIComponent(s.slice(i + 1)) };
+  try {
+    return { client_id: decodeURIComponent(s.slice(0, i)), client_secret: decodeURIComponent(s.slice(i + 1)) };
+  } catch {
+    return null;
+  }
 }
 
