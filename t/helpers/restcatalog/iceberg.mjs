@@ -3,7 +3,8 @@
 // assignment for tables created through the catalog.
 import { badRequest } from './errors.mjs';
 
-const PRIMITIVE = /^(boolean|int|long|float|double|date|time|timestamp|timestamptz|string|uuid|binary|fixed\[[1-9][0-9]*\]|decimal\(\s*[0-9]+\s*,\s*[0-9]+\s*\))$/;
+const PRIMITIVE = new RegExp('^(boolean|int|long|float|double|date|time|timestamp|timestamptz|string|' +
+  'uuid|binary|fixed\\[[1-9][0-9]*\\]|decimal\\(\\s*[0-9]+\\s*,\\s*[0-9]+\\s*\\))$');
 const TEMPORAL = new Set(['date', 'timestamp', 'timestamptz']);
 const BUCKETABLE = /^(int|long|date|time|timestamp|timestamptz|string|uuid|binary|fixed\[.*|decimal\(.*)$/;
 const TRUNCATABLE = /^(int|long|string|binary|decimal\(.*)$/;

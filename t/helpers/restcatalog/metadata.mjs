@@ -263,7 +263,8 @@ function addSnapshot(m, u, st, w) {
     const ref = m.refs[setter['ref-name']];
     const head = ref ? ref['snapshot-id'] : undefined;
     if (!sameInt(parent, head))
-      throw badRequest(`${w}.snapshot.parent-snapshot-id: must be ${head === undefined ? 'absent' : head} (the head of ${setter['ref-name']}), got ${parent ?? 'none'}`);
+      throw badRequest(`${w}.snapshot.parent-snapshot-id: must be ` +
+        `${head === undefined ? 'absent' : head} (the head of ${setter['ref-name']}), got ${parent ?? 'none'}`);
   } else if (parent !== undefined && !m.snapshots.some((x) => sameInt(x['snapshot-id'], parent))) {
     throw badRequest(`${w}.snapshot.parent-snapshot-id: no snapshot with id ${parent}`);
   }
@@ -274,7 +275,8 @@ function addSnapshot(m, u, st, w) {
     throw badRequest(`${w}.snapshot.schema-id: no schema with id ${s['schema-id']}`);
   const log = m['snapshot-log'];
   if (log.length && s['timestamp-ms'] < log[log.length - 1]['timestamp-ms'] - 60000)
-    throw badRequest(`${w}.snapshot.timestamp-ms: ${s['timestamp-ms']} is more than a minute before the last snapshot (${log[log.length - 1]['timestamp-ms']})`);
+    throw badRequest(`${w}.snapshot.timestamp-ms: ${s['timestamp-ms']} is more than a minute ` +
+      `before the last snapshot (${log[log.length - 1]['timestamp-ms']})`);
   if (st.checkFile) st.checkFile(s['manifest-list'], `${w}.snapshot.manifest-list`);
   m.snapshots.push(s);
   m['last-sequence-number'] = seq;

@@ -20,11 +20,13 @@ import { parse, stringify } from './json.mjs';
 
 const MAX_BODY = 64 << 20;
 
-// Error type for an injected status on an operation (as the spec names them).
-function faultType(status, opId) {
-  if (status === 409) return opId === 'updateTable' ? 'CommitFailedException' : 'ConflictException';
-  if (status === 503) return 'ServiceUnavailableException';
-  return opId === 'updateTable' ? 'CommitStateUnknownException' : 'InternalServerError';
+// The answer for an injected status, with the error type the spec gives it.
+function injected(status, opId, applied) {
+  let type = opId === 'updateTable' ? 'CommitStateUnknownException' : 'InternalServerError';
+  if (status === 409) type = opId === 'updateTable' ? 'CommitFailedException' : 'ConflictException';
+  else if (status === 503) type = 'ServiceUnavailableException';
+  return { status, body: errorBody(status, type,
+    `injected fault ${status} (${applied ? 'the request was applied' : 'nothing was applied'})`) };
 }
 
 export class CatalogServer {
@@ -126,13 +128,14 @@ export class CatalogServer {
     if (body !== undefined && !oauth) entry.body = body;
     const handler = HANDLERS[route.id];
     if (!handler)
-      return this.fail(entry, 501, 'NotImplementedException', `${route.id} (${route.method} ${route.tmpl}) is not implemented by this test catalog`);
+      return this.fail(entry, 501, 'NotImplementedException',
+        `${route.id} (${route.method} ${route.tmpl}) is not implemented by this test catalog`);
     const request = { params: m.params, query: checked.query, body, headers: req.headers };
-    return this.run(req, route, request, text, entry);
+    return this.run(req, route, request, entry);
   }
 
   // Idempotency replay, fault injection, the operation and the self-check.
-  run(req, route, request, text, entry) {
+  run(req, route, request, entry) {
     const declaresKey = route.params.some((p) => p.in === 'header' && p.name === 'Idempotency-Key');
     const key = declaresKey ? req.headers['idempotency-key'] : undefined;
     const print = key && createHash('sha256').update(`${req.method} ${route.id} ${req.url}\n` +
@@ -147,10 +150,7 @@ export class CatalogServer {
     }
     const fault = this.faults.pick(route.id);
     if (fault) entry.fault = fault.fault;
-    if (fault && /^[0-9]+$/.test(fault.fault)) {
-      const status = Number(fault.fault);
-      return { status, body: errorBody(status, faultType(status, route.id), `injected fault ${status} (nothing was applied)`), injected: true };
-    }
+    if (fault && /^[0-9]+$/.test(fault.fault)) return injected(Number(fault.fault), route.id, false);
     if (fault && fault.fault === 'timeout') {
       setTimeout(() => req.socket.destroy(), fault.ms);
       entry.status = 'held';
@@ -165,8 +165,7 @@ export class CatalogServer {
         req.socket.destroy();
         return null;
       }
-      const status = Number(fault.fault.slice(5));
-      out = { status, body: errorBody(status, faultType(status, route.id), `injected fault ${status} (the request was applied)`), injected: true };
+      out = injected(Number(fault.fault.slice(5)), route.id, true);
     }
     return out;
   }
