@@ -167,6 +167,8 @@ async function invalidRequests(c, cur) {
       'body.updates[0].snapshot.first-row-id: only format-version 3'],
     ['set-current-schema -1 with no schema added', 'POST', TBL, { requirements: [], updates: [{ action: 'set-current-schema', 'schema-id': -1 }] },
       'body.updates[0].schema-id: -1 means the last added schema'],
+    ['relative manifest list', 'POST', TBL, (() => { const b = good(); b.updates[0].snapshot['manifest-list'] = 'metadata/snap.avro'; return b; })(),
+      'body.updates[0].snapshot.manifest-list: "metadata/snap.avro" is not a full URI'],
     ['snapshot id reused', 'POST', TBL, append(m, BIG, head, 3), 'snapshot already exists for id 3051729675574597004'],
     ['ref to a missing snapshot', 'POST', TBL, { requirements: [], updates: [{ action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': 5 }] },
       'body.updates[0].snapshot-id: no snapshot with id 5'],
@@ -353,7 +355,7 @@ async function oauth() {
 }
 
 async function prefixAndIds() {
-  const c = await start(['--prefix', 'cat1', '--reassign-ids', '--check-files'], 'prefix');
+  const c = await start(['--prefix', 'cat1', '--reassign-ids', '--check-files', '--require-asserts'], 'prefix');
   const cfg = await call(c.base, 'GET', '/v1/config');
   t.eq(cfg.json.overrides, { prefix: 'cat1' }, 'prefix: config overrides carry it');
   const no = await call(c.base, 'GET', '/v1/namespaces');
@@ -373,6 +375,11 @@ async function prefixAndIds() {
   const missing = await call(c.base, 'POST', '/v1/cat1/namespaces/a%1Fb/tables/trades', append(m, 1, undefined, 1));
   t.ok(missing.status === 400 && missing.json.error.message.includes('body.updates[0].snapshot.manifest-list: ') &&
     missing.json.error.message.includes('does not exist'), '--check-files: a manifest list that is not there is 400', missing.text);
+  const unguarded = append(m, 1, undefined, 1);
+  unguarded.requirements = unguarded.requirements.filter((r) => r.type !== 'assert-ref-snapshot-id');
+  const ug = await call(c.base, 'POST', '/v1/cat1/namespaces/a%1Fb/tables/trades', unguarded);
+  t.ok(ug.status === 400 && ug.json.error.message.includes('without assert-ref-snapshot-id'),
+    '--require-asserts: moving main without assert-ref-snapshot-id is 400', ug.text);
   await c.stop();
 }
 
@@ -478,7 +485,7 @@ async function main() {
   t.eq(first.body.updates[0].snapshot['snapshot-id'], BIG, 'log: the commit body is kept with exact ids');
   t.eq(log.filter((e) => e.selfcheck).map((e) => e.selfcheck), [], 'every response matched the spec (self-check)');
   const invalid = log.filter((e) => e.valid === false);
-  t.ok(invalid.length >= 29 && invalid.every((e) => e.status === 400 && e.error), `log: ${invalid.length} invalid requests recorded with their error`);
+  t.ok(invalid.length >= 30 && invalid.every((e) => e.status === 400 && e.error), `log: ${invalid.length} invalid requests recorded with their error`);
   const before = (await call(c.base, 'GET', TBL)).json['metadata-location'];
   t.eq(await c.stop(), 0, 'SIGTERM: exit status 0');
   const again = await start([]);

@@ -6,8 +6,16 @@
 //
 //   node t/helpers/restcatalog.mjs --warehouse DIR [--port 0] [--prefix P]
 //     [--token T | --client-id ID --client-secret S] [--faults SPEC]
-//     [--seed N] [--reassign-ids] [--check-files] [--location-base URI]
-//     [--warehouse-name NAME] [--quiet]
+//     [--seed N] [--reassign-ids] [--check-files] [--require-asserts]
+//     [--location-base URI] [--warehouse-name NAME] [--quiet]
+//
+// --reassign-ids     fresh field ids start at 101 and partition ids at 1100
+//                    (clients must take ids from the returned metadata)
+// --check-files      a committed manifest list given as a file: URI must exist
+// --require-asserts  a commit moving a ref must assert the table uuid and
+//                    that ref's snapshot id (else 400)
+// --location-base    URI that stands for the warehouse directory in metadata
+//                    (default file://DIR), e.g. s3://warehouse
 //
 // Prints "LISTENING http://127.0.0.1:PORT" once ready; logs one line per
 // request on stderr; exits 0 on SIGTERM. Control routes (not in the spec):
@@ -23,7 +31,8 @@ import { fileURLToPath } from 'node:url';
 import { CatalogServer } from './restcatalog/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const FLAGS = { '--reassign-ids': 'reassignIds', '--check-files': 'checkFiles', '--quiet': 'quiet' };
+const FLAGS = { '--reassign-ids': 'reassignIds', '--check-files': 'checkFiles', '--quiet': 'quiet',
+  '--require-asserts': 'requireAsserts' };
 const VALUES = {
   '--warehouse': 'warehouse', '--port': 'port', '--prefix': 'prefix', '--token': 'token',
   '--client-id': 'clientId', '--client-secret': 'clientSecret', '--faults': 'faults',
@@ -34,7 +43,7 @@ const VALUES = {
 function usage(msg) {
   process.stderr.write(`restcatalog: ${msg}\nusage: node restcatalog.mjs --warehouse DIR [--port N] [--prefix P] ` +
     '[--token T | --client-id ID --client-secret S] [--faults SPEC] [--seed N] [--reassign-ids] ' +
-    '[--check-files] [--location-base URI] [--warehouse-name NAME] [--quiet]\n');
+    '[--check-files] [--require-asserts] [--location-base URI] [--warehouse-name NAME] [--quiet]\n');
   process.exit(64);
 }
 

@@ -5,7 +5,7 @@
 // not listed here are answered 501 by the server.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { applyUpdates, checkRequirements, createMetadata } from './metadata.mjs';
+import { applyUpdates, checkGuards, checkRequirements, createMetadata } from './metadata.mjs';
 import { CatalogError, badRequest, notFound } from './errors.mjs';
 import { stringify } from './json.mjs';
 
@@ -168,6 +168,7 @@ export const HANDLERS = {
     const creating = req.body.requirements.some((r) => r.type === 'assert-create');
     if (!t && !creating) needTable(ctx, ns, name);
     if (!t) needNamespace(ctx, ns);
+    if (ctx.opts.requireAsserts) checkGuards(req.body);
     checkRequirements(t && t.metadata, req.body.requirements);
     const m = applyUpdates(t && t.metadata, req.body.updates, {
       now: Date.now(), baseFile: t && t['metadata-location'],

@@ -62,7 +62,8 @@ export function createMetadata(req, location, shift, now) {
   }));
   const order = { 'order-id': orderFields.length ? 1 : 0, fields: orderFields };
   checkOrder(order, types, 'body.write-order');
-  const m = emptyMetadata(req.location ? req.location.replace(/\/+$/, '') : location, now);
+  const given = req.location && absoluteUri(req.location, 'body.location').replace(/\/+$/, '');
+  const m = emptyMetadata(given || location, now);
   Object.assign(m, {
     'last-column-id': highestId(schema), schemas: [schema], 'current-schema-id': 0,
     'partition-specs': [spec], 'default-spec-id': 0, 'last-partition-id': pid - 1,
@@ -102,6 +103,26 @@ function field(mk, rk, what) {
     if (!sameInt(m[mk], r[rk]))
       throw conflict(`Requirement failed: ${what} changed: expected id ${r[rk]} != ${m[mk]}`);
   };
+}
+
+// Paths in v1-v3 metadata must be full URIs (relative ones are a v4 idea).
+function absoluteUri(uri, where) {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\/?[^/]/.test(uri) && !/^file:\/\/\//.test(uri))
+    throw badRequest(`${where}: "${uri}" is not a full URI (format-version 2 needs scheme://...)`);
+  return uri;
+}
+
+// With --require-asserts: a commit that moves a ref must assert the table
+// uuid and that ref's current snapshot, as an exactly-once writer must.
+export function checkGuards(body) {
+  const has = (type, ref) => body.requirements.some((r) => r.type === type && (ref === undefined || r.ref === ref));
+  body.updates.forEach((u, k) => {
+    if (u.action !== 'set-snapshot-ref') return;
+    if (!has('assert-ref-snapshot-id', u['ref-name']) && !has('assert-create'))
+      throw badRequest(`body.requirements: updates[${k}] moves ${u['ref-name']} without assert-ref-snapshot-id for it`);
+    if (!has('assert-table-uuid') && !has('assert-create'))
+      throw badRequest(`body.requirements: updates[${k}] moves ${u['ref-name']} without assert-table-uuid`);
+  });
 }
 
 // Check every requirement against the current metadata (null: no table).
@@ -229,7 +250,7 @@ const UPDATES = {
     for (const [name, ref] of Object.entries(m.refs))
       if (gone.has(String(ref['snapshot-id']))) UPDATES['remove-snapshot-ref'](m, { 'ref-name': name });
   },
-  'set-location': (m, u) => { m.location = u.location.replace(/\/+$/, ''); },
+  'set-location': (m, u, st, w) => { m.location = absoluteUri(u.location, `${w}.location`).replace(/\/+$/, ''); },
   'set-properties': (m, u) => { Object.assign(m.properties, u.updates); },
   'remove-properties': (m, u) => { for (const k of u.removals) delete m.properties[k]; },
   'set-statistics': (m, u, st, w) => {
@@ -277,6 +298,7 @@ function addSnapshot(m, u, st, w) {
   if (log.length && s['timestamp-ms'] < log[log.length - 1]['timestamp-ms'] - 60000)
     throw badRequest(`${w}.snapshot.timestamp-ms: ${s['timestamp-ms']} is more than a minute ` +
       `before the last snapshot (${log[log.length - 1]['timestamp-ms']})`);
+  absoluteUri(s['manifest-list'], `${w}.snapshot.manifest-list`);
   if (st.checkFile) st.checkFile(s['manifest-list'], `${w}.snapshot.manifest-list`);
   m.snapshots.push(s);
   m['last-sequence-number'] = seq;
