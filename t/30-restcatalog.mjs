@@ -403,6 +403,26 @@ async function evolve(c) {
     schema: { type: 'struct', fields: [field(1, 'a', 'int'), field(1, 'b', 'int')] } }] });
   t.ok(clash.status === 400 && clash.json.error.message.includes('body.updates[0].schema.fields[1]: field id 1 is used twice'),
     'evolution: a schema with a repeated field id is 400', clash.text);
+  const sp = await call(c.base, 'POST', TBL, { requirements: [{ type: 'assert-default-spec-id', 'default-spec-id': 0 },
+    { type: 'assert-last-assigned-partition-id', 'last-assigned-partition-id': 1000 }],
+  updates: [{ action: 'add-spec', spec: { fields: [{ name: 'p_bucket', transform: 'bucket[16]', 'source-id': 4 }] } },
+    { action: 'set-default-spec', 'spec-id': -1 },
+    { action: 'add-sort-order', 'sort-order': { 'order-id': 5, fields: [{ 'source-id': 5, transform: 'identity', direction: 'asc', 'null-order': 'nulls-first' }] } },
+    { action: 'set-default-sort-order', 'sort-order-id': -1 }] });
+  const sm = sp.json && sp.json.metadata;
+  t.ok(sp.status === 200 && sm['default-spec-id'] === 1 && sm['last-partition-id'] === 1001 &&
+    sm['partition-specs'][1].fields[0]['field-id'] === 1001 && sm['default-sort-order-id'] === 1,
+  'evolution: new spec 1 with partition field 1001, sort order 1 by default', sp.text);
+  const head = sm.refs.main['snapshot-id'];
+  const old = sm.snapshots[0]['snapshot-id'];
+  const tag = await call(c.base, 'POST', TBL, { requirements: [{ type: 'assert-ref-snapshot-id', ref: 'v1', 'snapshot-id': null }],
+    updates: [{ action: 'set-snapshot-ref', 'ref-name': 'v1', type: 'tag', 'snapshot-id': old }] });
+  t.ok(tag.status === 200 && tag.json.metadata.refs.v1.type === 'tag' && tag.json.metadata.refs.main['snapshot-id'] === head,
+    'refs: a tag is added and main stays', tag.text);
+  const rm = await call(c.base, 'POST', TBL, { requirements: [], updates: [{ action: 'remove-snapshot-ref', 'ref-name': 'v1' },
+    { action: 'remove-snapshots', 'snapshot-ids': [old] }] });
+  t.ok(rm.status === 200 && !rm.json.metadata.refs.v1 && !rm.json.metadata.snapshots.some((x) => x['snapshot-id'] === old) &&
+    rm.json.metadata['current-snapshot-id'] === head, 'refs: tag and an old snapshot removed, main kept', rm.text);
 }
 
 async function stagedCreate(c) {
