@@ -45,6 +45,7 @@ export class CatalogServer {
     this.faults = new Faults(parseFaults(opts.faults || ''), opts.seed ?? 1);
     this.auth = new Auth(opts);
     this.log = [];
+    this.seq = 0;
     this.replays = new Map();
     this.sockets = new Set();
     this.warehouseNames = new Set([this.store.warehouse, this.store.base,
@@ -76,7 +77,7 @@ export class CatalogServer {
       if (size <= MAX_BODY) chunks.push(c);
     });
     req.on('end', () => {
-      const entry = { seq: this.log.length + 1, time: Date.now(), method: req.method, path: req.url };
+      const entry = { seq: ++this.seq, time: Date.now(), method: req.method, path: req.url };
       this.log.push(entry);
       let out;
       try {
