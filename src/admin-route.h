@@ -10,8 +10,10 @@
  * a ":jobid" segment to a job (404 "Job <id> not found"), parses a JSON
  * body for POST/PUT/PATCH (400 if malformed) and calls the handler.
  *
- * The caller owns struct admin_req and struct admin_resp; the strings a
- * request points to are borrowed and must outlive the dispatch.  A handler
+ * The caller owns struct admin_req and struct admin_resp.  The request's
+ * method, path, body and query strings are borrowed and must outlive the
+ * dispatch; what dispatch adds (params, json) is owned by the request and
+ * released by admin_req_clear().  A handler
  * fills resp->status and resp->body (a cJSON tree that resp owns) or
  * resp->text (heap, with resp->content_type); admin_resp_free() releases
  * both.
@@ -43,7 +45,7 @@ struct admin_req {
 	struct admin_kv	 query[ADMIN_MAX_QUERY];
 	size_t		 nquery;
 
-	/* Filled by admin_route_dispatch. */
+	/* Filled by admin_route_dispatch, owned (heap). */
 	struct admin_kv	 params[ADMIN_MAX_PARAMS];
 	size_t		 nparams;
 	struct job	*job;		/* the ":jobid" job, if the route has one */
@@ -74,8 +76,9 @@ extern const size_t		admin_nroutes;
 void		 admin_route_dispatch(const struct admin_route *, size_t,
 		    struct admin_req *, struct admin_resp *);
 /*
- * Match path (without /v1) against one pattern; on a match fill
- * req->params and return the number of literal segments (>= 0), else -1.
+ * Match path (without /v1) against one pattern; on a match return the
+ * number of literal segments (>= 0) and, if req is not NULL, replace
+ * req->params with the ":name" values; else -1.
  */
 int		 admin_route_match(const char *pattern, const char *path,
 		    struct admin_req *);
@@ -88,6 +91,7 @@ const char	*admin_req_query(const struct admin_req *, const char *);
 /* Add a query argument (ignored past ADMIN_MAX_QUERY); strings borrowed. */
 void		 admin_req_add_query(struct admin_req *, const char *,
 		    const char *);
+/* Free the params and json dispatch attached; the request can be reused. */
 void		 admin_req_clear(struct admin_req *);
 
 /* Set resp to status with body {"errors":["<message>"]}. */

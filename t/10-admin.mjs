@@ -147,6 +147,8 @@ async function checkOverview(port) {
   t.ok(/^\d+\.\d+\.\d+/.test(o['bronzed-version']), '/overview bronzed-version', o['bronzed-version']);
   const v1 = await request(port, 'GET', '/v1/overview', { headers: auth });
   t.eq(v1.json && v1.json['slots-total'], 2, '/v1/overview same as /overview');
+  const q = await request(port, 'GET', '/v1/jobs/overview?get=a%2Cb&mode=x', { headers: auth });
+  t.ok(q.status === 200 && q.json.jobs.length === 2, 'a query string does not disturb routing', q.text);
 }
 
 async function checkJobs(port) {
