@@ -6,8 +6,15 @@
  * with *cause set to "FILE:LINE: KEY: reason" (heap string, caller frees).
  * The struct is owned by the caller and released with config_free().
  * Secret values (s3.secret-access-key, s3.access-key-id, catalog.credential,
- * catalog.token, admin.token, any kafka.*password / *secret* / sasl.*) are
- * kept, but config_is_secret() names them so every dump redacts them.
+ * catalog.token, admin.token, and any kafka property whose name contains
+ * password, secret, sasl.oauthbearer.config, ssl.key.pem or ssl_key) are
+ * kept, but config_is_secret() names them so every dump redacts them; no
+ * error message ever contains one.
+ *
+ * Every key, its type, default and bounds are declared in tbl/config-keys.h.
+ * An optional string key given an empty value is unset (NULL).  A struct
+ * config is immutable once returned; the jobs array and every string in it
+ * live until config_free().
  */
 #ifndef BRONZE_CONFIG_H
 #define BRONZE_CONFIG_H
@@ -82,7 +89,7 @@ struct config {
 	char			*admin_bind;	/* default 127.0.0.1 */
 	int			 admin_port;	/* default 8082; 0 = any free port */
 	char			*admin_token;	/* NULL = no auth (secret) */
-	int			 metrics_port;	/* default 9091; 0 = off */
+	int			 metrics_port;	/* default 9091; 0 = any free port */
 	char			*state_dir;	/* default /var/lib/bronzed */
 
 	uint64_t		 checkpoint_interval_ms;	/* default 10s */
@@ -95,10 +102,10 @@ struct config {
 	char			*catalog_token;		/* secret */
 
 	char			*s3_endpoint;
-	char			*s3_region;	/* default us-east-1 */
+	char			*s3_region;	/* default $AWS_REGION, us-east-1 */
 	int			 s3_path_style;	/* default 1 */
-	char			*s3_access_key_id;	/* secret */
-	char			*s3_secret_access_key;	/* secret */
+	char			*s3_access_key_id;	/* secret, $AWS_ACCESS_KEY_ID */
+	char			*s3_secret_access_key;	/* secret, $AWS_SECRET_... */
 
 	struct config_kvlist	 kafka;		/* kafka.* passthrough */
 
