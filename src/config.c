@@ -60,6 +60,12 @@ struct config_unit {
 	int		 canonical;	/* used when printing */
 };
 
+/* A librdkafka property: its name and whom it is for (C, P or *). */
+struct config_kprop {
+	char	*name;
+	char	 role;
+};
+
 /* Parse state: where each key was set, the first error. */
 struct config_ctx {
 	const char		*name;
@@ -67,6 +73,8 @@ struct config_ctx {
 	int			*glines;	/* per global key, 0 = unset */
 	int			*jlines;	/* njobs x CONFIG_NJOB */
 	rd_kafka_conf_t		*rk;		/* scratch, validates kafka.* */
+	struct config_kprop	*kprops;	/* loaded on first use */
+	size_t			 nkprops;
 	char			*cause;
 };
 
@@ -675,17 +683,21 @@ config_distance(const char *a, const char *b)
 	return (d[la % 3][lb]);
 }
 
-/* The key of keys closest to word, if close enough to be a typo. */
+/*
+ * The name closest to word, if close enough to be a typo, among n structs
+ * of size stride starting at first, each starting with its name.
+ */
 static const char *
-config_closest(const char *word, const struct config_key *keys, size_t n)
+config_closest(const char *word, const void *first, size_t n, size_t stride)
 {
-	const char	*best = NULL;
+	const char	*best = NULL, *name;
 	size_t		 i, d, bestd = SIZE_MAX;
 
 	for (i = 0; i < n; i++) {
-		if ((d = config_distance(word, keys[i].key)) < bestd) {
+		name = *(const char *const *)((const char *)first + i * stride);
+		if ((d = config_distance(word, name)) < bestd) {
 			bestd = d;
-			best = keys[i].key;
+			best = name;
 		}
 	}
 	if (best != NULL && bestd <= 3 && bestd * 3 <= strlen(word))
@@ -724,7 +736,9 @@ config_unknown(struct config_ctx *ctx, int line, const char *key)
 	char		*alt = NULL;
 	int		 rc;
 
-	if ((near = config_closest(key, config_keys, CONFIG_NGLOBAL)) != NULL)
+	near = config_closest(key, config_keys, CONFIG_NGLOBAL,
+	    sizeof config_keys[0]);
+	if (near != NULL)
 		alt = xstrdup(near);
 	else if (config_lookup(config_job_keys, CONFIG_NJOB, key) != NULL)
 		return (config_error(ctx, line, key, "unknown key (a per-job "
@@ -747,7 +761,8 @@ config_job_unknown(struct config_ctx *ctx, int line, const char *key,
 	const char	*near;
 	size_t		 i, nl, rl = strlen(rest);
 
-	near = config_closest(rest, config_job_keys, CONFIG_NJOB);
+	near = config_closest(rest, config_job_keys, CONFIG_NJOB,
+	    sizeof config_job_keys[0]);
 	for (i = 0; near == NULL && rl > 0 && i < CONFIG_NJOB; i++) {
 		nl = strlen(config_job_keys[i].key);
 		if (nl > rl && config_job_keys[i].key[nl - rl - 1] == '.' &&
@@ -792,6 +807,33 @@ config_kvlist_free(struct config_kvlist *l)
 	l->count = 0;
 }
 
+/* Load librdkafka's property table (name and role) from its listing. */
+static void
+config_kafka_props(struct config_ctx *ctx)
+{
+	FILE	*f;
+	char	*text = NULL, *line, *bar, *save = NULL;
+	size_t	 len = 0, n;
+
+	if (ctx->kprops != NULL || (f = open_memstream(&text, &len)) == NULL)
+		return;
+	rd_kafka_conf_properties_show(f);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if ((bar = strchr(line, '|')) == NULL || *line == '-' ||
+		    strncmp(line, "Property ", 9) == 0)
+			continue;
+		n = strcspn(line, " |");
+		bar += strspn(bar + 1, " ") + 1;
+		ctx->kprops = xreallocarray(ctx->kprops, ctx->nkprops + 1,
+		    sizeof *ctx->kprops);
+		ctx->kprops[ctx->nkprops].name = xstrndup(line, n);
+		ctx->kprops[ctx->nkprops++].role = *bar;
+	}
+	free(text);
+}
+
 /* librdkafka's complaint about prop, without a secret value in it. */
 static int
 config_kafka_error(struct config_ctx *ctx, int line, const char *key,
@@ -814,13 +856,42 @@ config_kafka_error(struct config_ctx *ctx, int line, const char *key,
 	return (rc);
 }
 
+/* Let librdkafka judge prop = value; refuse producer-only properties. */
+static int
+config_kafka_check(struct config_ctx *ctx, int line, const char *key,
+    const char *prop, const char *value)
+{
+	rd_kafka_conf_res_t	 res;
+	const char		*near = NULL;
+	char			 errstr[512];
+	size_t			 i;
+
+	res = rd_kafka_conf_set(ctx->rk, prop, value, errstr, sizeof errstr);
+	config_kafka_props(ctx);
+	if (res == RD_KAFKA_CONF_UNKNOWN)
+		near = config_closest(prop, ctx->kprops, ctx->nkprops,
+		    sizeof ctx->kprops[0]);
+	if (near != NULL)
+		return (config_error(ctx, line, key, "%s (did you mean "
+		    "`%.*s%s`?)", errstr, (int)(prop - key), key, near));
+	if (res != RD_KAFKA_CONF_OK)
+		return (config_kafka_error(ctx, line, key, prop, value,
+		    errstr));
+	for (i = 0; i < ctx->nkprops; i++) {
+		if (strcmp(ctx->kprops[i].name, prop) == 0 &&
+		    ctx->kprops[i].role == 'P')
+			return (config_error(ctx, line, key, "a producer "
+			    "property: bronzed only consumes"));
+	}
+	return (0);
+}
+
 /* A kafka.<prop> or job.<name>.kafka.<prop> line. */
 static int
 config_kafka(struct config_ctx *ctx, struct config_kvlist *l, int line,
     const char *key, const char *prop, const char *value)
 {
 	struct config_kv	*kv;
-	char			 errstr[512];
 	size_t			 i;
 
 	if (*prop == '\0')
@@ -835,10 +906,8 @@ config_kafka(struct config_ctx *ctx, struct config_kvlist *l, int line,
 	if ((kv = config_kvlist_find(l, prop)) != NULL)
 		return (config_error(ctx, line, key, "duplicate key (first "
 		    "set at line %d)", kv->line));
-	if (rd_kafka_conf_set(ctx->rk, prop, value, errstr,
-	    sizeof errstr) != RD_KAFKA_CONF_OK)
-		return (config_kafka_error(ctx, line, key, prop, value,
-		    errstr));
+	if (config_kafka_check(ctx, line, key, prop, value) != 0)
+		return (-1);
 	l->items = xreallocarray(l->items, l->count + 1, sizeof *l->items);
 	kv = &l->items[l->count++];
 	kv->key = xstrdup(prop);
@@ -1007,8 +1076,9 @@ config_lines(struct config_ctx *ctx, const char *text)
 }
 
 /*
- * Give every unset key of a table its default; then a required key still
- * unset is an error at line missing.  prefix makes the full key names.
+ * Give every unset key of a table its default (a string key set to the
+ * empty string is unset too); then a required key still unset is an error
+ * at line missing.  prefix makes the full key names.
  */
 static int
 config_defaults(struct config_ctx *ctx, const struct config_key *keys,
@@ -1022,7 +1092,9 @@ config_defaults(struct config_ctx *ctx, const struct config_key *keys,
 	for (i = 0; rc == 0 && i < n; i++) {
 		k = &keys[i];
 		key = xasprintf("%s%s", prefix, k->key);
-		if (lines[i] == 0 && k->dflt != NULL) {
+		if (k->dflt != NULL && (lines[i] == 0 ||
+		    (k->type == CONFIG_T_STRING &&
+		    *(char **)((char *)base + k->off) == NULL))) {
 			v = config_expand(ctx, 0, key, k->dflt,
 			    k->dflt + strlen(k->dflt), 1);
 			rc = v == NULL ? -1 : config_set(ctx, k, base, 0, key,
@@ -1173,6 +1245,7 @@ struct config *
 config_parse(const char *name, const char *text, char **cause)
 {
 	struct config_ctx	ctx;
+	size_t			i;
 	int			rc;
 
 	memset(&ctx, 0, sizeof ctx);
@@ -1185,6 +1258,9 @@ config_parse(const char *name, const char *text, char **cause)
 	if (rc == 0)
 		rc = config_finish(&ctx);
 	rd_kafka_conf_destroy(ctx.rk);
+	for (i = 0; i < ctx.nkprops; i++)
+		free(ctx.kprops[i].name);
+	free(ctx.kprops);
 	free(ctx.glines);
 	free(ctx.jlines);
 	if (rc != 0) {
@@ -1354,22 +1430,25 @@ config_visit_kafka(const struct config_kvlist *l, const char *prefix,
 }
 
 void
+config_visit_job(const struct config_job *job, config_visit_fn fn, void *arg)
+{
+	char	*prefix;
+
+	prefix = xasprintf("job.%s.", job->name);
+	config_visit_keys(config_job_keys, CONFIG_NJOB, job, prefix, fn, arg);
+	free(prefix);
+	prefix = xasprintf("job.%s.kafka.", job->name);
+	config_visit_kafka(&job->kafka, prefix, fn, arg);
+	free(prefix);
+}
+
+void
 config_visit(const struct config *cfg, config_visit_fn fn, void *arg)
 {
-	const struct config_job	*job;
-	char			*prefix;
-	size_t			 j;
+	size_t	j;
 
 	config_visit_keys(config_keys, CONFIG_NGLOBAL, cfg, "", fn, arg);
 	config_visit_kafka(&cfg->kafka, "kafka.", fn, arg);
-	for (j = 0; j < cfg->njobs; j++) {
-		job = &cfg->jobs[j];
-		prefix = xasprintf("job.%s.", job->name);
-		config_visit_keys(config_job_keys, CONFIG_NJOB, job, prefix,
-		    fn, arg);
-		free(prefix);
-		prefix = xasprintf("job.%s.kafka.", job->name);
-		config_visit_kafka(&job->kafka, prefix, fn, arg);
-		free(prefix);
-	}
+	for (j = 0; j < cfg->njobs; j++)
+		config_visit_job(&cfg->jobs[j], fn, arg);
 }

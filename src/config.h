@@ -132,7 +132,17 @@ int		 config_is_secret(const char *key);
  */
 typedef void (*config_visit_fn)(const char *key, const char *value,
     int is_secret, void *arg);
+/*
+ * Order: global keys in table order, kafka.* sorted, then each job's keys
+ * (job.<name>.*, table order, then job.<name>.kafka.* sorted).  Values are
+ * canonical: durations "10s"/"500ms", sizes "128MB", booleans true/false.
+ * Unset optional strings are skipped.  Secret values are passed as they
+ * are with is_secret set: a dump must print "******" instead.
+ */
 void		 config_visit(const struct config *, config_visit_fn, void *);
+/* Only one job's settings, as config_visit names them. */
+void		 config_visit_job(const struct config_job *, config_visit_fn,
+		    void *);
 
 /* Parse "10s", "500ms", "2m", "1h" into milliseconds; -1 on error. */
 int		 config_parse_duration(const char *, uint64_t *ms);
