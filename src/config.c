@@ -26,6 +26,8 @@
 #define CONFIG_MAX_FILE		(1024 * 1024)
 #define CONFIG_MAX_JOB_NAME	64
 #define CONFIG_REDACTED		"******"
+#define CONFIG_ALNUM \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 enum config_type {
 	CONFIG_T_STRING,
@@ -314,23 +316,25 @@ config_parse_size(const char *s, uint64_t *bytes)
 	    -1 : 0);
 }
 
-/* Parse a decimal integer within [min, max]; NULL or the reason. */
-static const char *
-config_parse_int(const char *s, long long min, long long max, int *out)
+/* A decimal integer within the key's bounds. */
+static int
+config_set_int(struct config_ctx *ctx, const struct config_key *k,
+    int line, const char *key, const char *value, int *out)
 {
 	char		*end;
 	long long	 v;
 
-	if (!isdigit((unsigned char)*s) && *s != '-')
-		return ("not a number");
 	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || end == s)
-		return ("not a number");
-	if (errno == ERANGE || v < min || v > max)
-		return ("out of range");
+	v = strtoll(value, &end, 10);
+	if ((!isdigit((unsigned char)*value) && *value != '-') ||
+	    *end != '\0' || end == value)
+		return (config_error(ctx, line, key, "`%s`: not a number",
+		    value));
+	if (errno == ERANGE || v < k->min || v > k->max)
+		return (config_error(ctx, line, key, "`%s`: out of range "
+		    "(%lld to %lld)", value, k->min, k->max));
 	*out = (int)v;
-	return (NULL);
+	return (0);
 }
 
 static const char *
@@ -384,19 +388,33 @@ config_set_enum(struct config_ctx *ctx, const struct config_key *k,
 	return (config_bad_enum(ctx, line, key, value, k->names));
 }
 
-/* Bounds of a duration or size, printed with units. */
+/* A duration or a size, within the key's bounds. */
 static int
-config_check_bounds(struct config_ctx *ctx, const struct config_key *k,
-    int line, const char *key, uint64_t v, const struct config_unit *units)
+config_set_scaled(struct config_ctx *ctx, const struct config_key *k,
+    int line, const char *key, const char *value, uint64_t *out)
 {
-	char	lo[32], hi[32];
+	const struct config_unit	*units = config_duration_units;
+	const char			*why, *hint;
+	char				 lo[32], hi[32];
+	uint64_t			 v;
 
-	if (v >= (uint64_t)k->min && v <= (uint64_t)k->max)
-		return (0);
-	config_render_scaled((uint64_t)k->min, units, lo, sizeof lo);
-	config_render_scaled((uint64_t)k->max, units, hi, sizeof hi);
-	return (config_error(ctx, line, key, "out of range (%s to %s)", lo,
-	    hi));
+	hint = "a duration like 500ms, 10s, 5m, 1h";
+	if (k->type == CONFIG_T_SIZE) {
+		units = config_size_units;
+		hint = "a size like 64KB, 128MB, 1GB";
+	}
+	why = config_parse_scaled(value, units, k->type == CONFIG_T_SIZE, &v);
+	if (why != NULL)
+		return (config_error(ctx, line, key, "`%s`: %s (%s)", value,
+		    why, hint));
+	if (v < (uint64_t)k->min || v > (uint64_t)k->max) {
+		config_render_scaled((uint64_t)k->min, units, lo, sizeof lo);
+		config_render_scaled((uint64_t)k->max, units, hi, sizeof hi);
+		return (config_error(ctx, line, key, "out of range (%s to %s)",
+		    lo, hi));
+	}
+	*out = v;
+	return (0);
 }
 
 static int
@@ -428,8 +446,7 @@ config_set(struct config_ctx *ctx, const struct config_key *k, void *base,
     int line, const char *key, const char *value)
 {
 	void		*field = (char *)base + k->off;
-	const char	*why = NULL;
-	char		 range[64];
+	const char	*why;
 
 	if (k->type != CONFIG_T_STRING && *value == '\0')
 		return (config_error(ctx, line, key, "missing value"));
@@ -438,35 +455,17 @@ config_set(struct config_ctx *ctx, const struct config_key *k, void *base,
 		return (config_set_string(ctx, k, line, key, value, field));
 	case CONFIG_T_PORT:
 	case CONFIG_T_INT:
-		if ((why = config_parse_int(value, k->min, k->max,
-		    field)) == NULL)
-			return (0);
-		snprintf(range, sizeof range, " (%lld to %lld)", k->min,
-		    k->max);
-		return (config_error(ctx, line, key, "`%s`: %s%s", value, why,
-		    strcmp(why, "out of range") == 0 ? range : ""));
+		return (config_set_int(ctx, k, line, key, value, field));
 	case CONFIG_T_BOOL:
-		why = config_parse_bool(value, field);
-		break;
+		if ((why = config_parse_bool(value, field)) == NULL)
+			return (0);
+		return (config_error(ctx, line, key, "`%s`: %s", value, why));
 	case CONFIG_T_DURATION:
-		if ((why = config_parse_scaled(value, config_duration_units, 0,
-		    field)) == NULL)
-			return (config_check_bounds(ctx, k, line, key,
-			    *(uint64_t *)field, config_duration_units));
-		return (config_error(ctx, line, key, "`%s`: %s (a duration "
-		    "like 500ms, 10s, 5m, 1h)", value, why));
 	case CONFIG_T_SIZE:
-		if ((why = config_parse_scaled(value, config_size_units, 1,
-		    field)) == NULL)
-			return (config_check_bounds(ctx, k, line, key,
-			    *(uint64_t *)field, config_size_units));
-		return (config_error(ctx, line, key, "`%s`: %s (a size like "
-		    "64KB, 128MB, 1GB)", value, why));
+		return (config_set_scaled(ctx, k, line, key, value, field));
 	case CONFIG_T_ENUM:
 		return (config_set_enum(ctx, k, line, key, value, field));
 	}
-	if (why != NULL)
-		return (config_error(ctx, line, key, "`%s`: %s", value, why));
 	return (0);
 }
 
@@ -523,8 +522,7 @@ config_check_topic(const char *s)
 {
 	size_t	n;
 
-	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-");
+	n = strspn(s, CONFIG_ALNUM "._-");
 	if (s[n] != '\0' || n > 249)
 		return ("not a valid Kafka topic name ([A-Za-z0-9._-], at "
 		    "most 249 characters)");
@@ -569,8 +567,7 @@ config_expand_var(struct config_ctx *ctx, int line, const char *key,
 	close = memchr(p, '}', (size_t)(end - p));
 	if (close == NULL)
 		return (config_error(ctx, line, key, "unterminated ${"));
-	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_");
+	n = strspn(p, CONFIG_ALNUM "_");
 	if (n == 0 || isdigit((unsigned char)*p) ||
 	    (p + n != close && strncmp(p + n, ":-", 2) != 0))
 		return (config_error(ctx, line, key, "bad ${...} reference "
@@ -964,11 +961,7 @@ config_job_line(struct config_ctx *ctx, int line, const char *key,
 	const char		*name = key + 4, *rest;
 	size_t			 len, j;
 
-	len = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_-");
-	if (name[len] != '.' && name[len] != '\0')
-		return (config_error(ctx, line, key, "job names are made of "
-		    "letters, digits, _ and -"));
+	len = strspn(name, CONFIG_ALNUM "_-");	/* the key has no other */
 	if (len == 0 || name[len] == '\0' || name[len + 1] == '\0')
 		return (config_error(ctx, line, key, "unknown key (expected "
 		    "job.<name>.<key>)"));
@@ -1037,8 +1030,7 @@ config_line(struct config_ctx *ctx, int line, char *s)
 	if (*s == '\0')
 		return (config_error(ctx, line, "(no key)", "missing key "
 		    "before `:`"));
-	if (s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-")] != '\0')
+	if (s[strspn(s, CONFIG_ALNUM "._-")] != '\0')
 		return (config_error(ctx, line, s, "invalid key (letters, "
 		    "digits, '.', '_' and '-' only)"));
 	if ((value = config_value(ctx, line, s, colon + 1)) == NULL)
