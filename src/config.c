@@ -2,6 +2,15 @@
  * config.c: the configuration file parser and validator.  Every key is
  * declared once in tbl/config-keys.h; the tables built from it drive the
  * defaults, the value parsers, the validation and the dump.
+ *
+ * A file is parsed line by line ("key: value", split at the first colon;
+ * the value may be quoted, may end in " # comment" and has ${ENV} and
+ * ${ENV:-default} expanded except inside single quotes).  Each key is
+ * recorded with the line that set it, so a later check (a required key, a
+ * table written twice) can point at the right line.  Parsing stops at the
+ * first error.  kafka.* properties are checked by librdkafka itself on a
+ * scratch rd_kafka_conf_t; its property listing supplies spelling hints and
+ * whether a property is producer-only.
  */
 #include <ctype.h>
 #include <errno.h>
