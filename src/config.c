@@ -71,9 +71,10 @@ struct config_unit {
 	int		 canonical;	/* used when printing */
 };
 
-/* A librdkafka property: its name and whom it is for (C, P or *). */
+/* A librdkafka property: its name, whom it is for (C, P or *), alias. */
 struct config_kprop {
 	char	*name;
+	char	*alias;		/* the property it is another name for */
 	char	 role;
 };
 
@@ -818,8 +819,9 @@ static void
 config_kafka_props(struct config_ctx *ctx)
 {
 	FILE	*f;
-	char	*text = NULL, *line, *bar, *save = NULL;
-	size_t	 len = 0, n;
+	struct config_kprop	*kp;
+	char			*text = NULL, *line, *bar, *save = NULL, *alias;
+	size_t			 len = 0, n;
 
 	if (ctx->kprops != NULL || (f = open_memstream(&text, &len)) == NULL)
 		return;
@@ -834,10 +836,52 @@ config_kafka_props(struct config_ctx *ctx)
 		bar += strspn(bar + 1, " ") + 1;
 		ctx->kprops = xreallocarray(ctx->kprops, ctx->nkprops + 1,
 		    sizeof *ctx->kprops);
-		ctx->kprops[ctx->nkprops].name = xstrndup(line, n);
-		ctx->kprops[ctx->nkprops++].role = *bar;
+		kp = &ctx->kprops[ctx->nkprops++];
+		kp->name = xstrndup(line, n);
+		kp->role = *bar;
+		kp->alias = NULL;
+		if ((alias = strstr(bar, "Alias for `")) != NULL) {
+			alias += 11;
+			kp->alias = xstrndup(alias, strcspn(alias, "`"));
+		}
 	}
 	free(text);
+}
+
+/* The property prop is another name for, or prop itself. */
+static const char *
+config_kafka_canonical(const struct config_ctx *ctx, const char *prop)
+{
+	size_t	i;
+
+	for (i = 0; i < ctx->nkprops; i++) {
+		if (ctx->kprops[i].alias != NULL &&
+		    strcmp(ctx->kprops[i].name, prop) == 0)
+			return (ctx->kprops[i].alias);
+	}
+	return (prop);
+}
+
+/* A property set twice in one list, perhaps under another name. */
+static int
+config_kafka_duplicate(struct config_ctx *ctx, const struct config_kvlist *l,
+    int line, const char *key, const char *prop)
+{
+	const char	*canon = config_kafka_canonical(ctx, prop);
+	size_t		 i;
+
+	for (i = 0; i < l->count; i++) {
+		if (strcmp(l->items[i].key, prop) == 0)
+			return (config_error(ctx, line, key, "duplicate key "
+			    "(first set at line %d)", l->items[i].line));
+		if (strcmp(config_kafka_canonical(ctx, l->items[i].key),
+		    canon) == 0)
+			return (config_error(ctx, line, key, "duplicate key "
+			    "(set at line %d as %s, another name for the "
+			    "same property)", l->items[i].line,
+			    l->items[i].key));
+	}
+	return (0);
 }
 
 /* librdkafka's complaint about prop, without a secret value in it. */
@@ -862,7 +906,10 @@ config_kafka_error(struct config_ctx *ctx, int line, const char *key,
 	return (rc);
 }
 
-/* Let librdkafka judge prop = value; refuse producer-only properties. */
+/*
+ * Let librdkafka judge prop = value; refuse producer-only properties.
+ * The property table is loaded.
+ */
 static int
 config_kafka_check(struct config_ctx *ctx, int line, const char *key,
     const char *prop, const char *value)
@@ -873,7 +920,6 @@ config_kafka_check(struct config_ctx *ctx, int line, const char *key,
 	size_t			 i;
 
 	res = rd_kafka_conf_set(ctx->rk, prop, value, errstr, sizeof errstr);
-	config_kafka_props(ctx);
 	if (res == RD_KAFKA_CONF_UNKNOWN)
 		near = config_closest(prop, ctx->kprops, ctx->nkprops,
 		    sizeof ctx->kprops[0]);
@@ -909,9 +955,9 @@ config_kafka(struct config_ctx *ctx, struct config_kvlist *l, int line,
 			return (config_error(ctx, line, key, "%s",
 			    config_kafka_owned[i].advice));
 	}
-	if ((kv = config_kvlist_find(l, prop)) != NULL)
-		return (config_error(ctx, line, key, "duplicate key (first "
-		    "set at line %d)", kv->line));
+	config_kafka_props(ctx);
+	if (config_kafka_duplicate(ctx, l, line, key, prop) != 0)
+		return (-1);
 	if (config_kafka_check(ctx, line, key, prop, value) != 0)
 		return (-1);
 	l->items = xreallocarray(l->items, l->count + 1, sizeof *l->items);
@@ -1259,8 +1305,10 @@ config_parse(const char *name, const char *text, char **cause)
 	if (rc == 0)
 		rc = config_finish(&ctx);
 	rd_kafka_conf_destroy(ctx.rk);
-	for (i = 0; i < ctx.nkprops; i++)
+	for (i = 0; i < ctx.nkprops; i++) {
 		free(ctx.kprops[i].name);
+		free(ctx.kprops[i].alias);
+	}
 	free(ctx.kprops);
 	free(ctx.glines);
 	free(ctx.jlines);

@@ -476,6 +476,9 @@ static const struct {
 	{ "kafka.fetch.wait.max.ms: soon", "x.conf:5: kafka.fetch.wait.max.ms: "
 	  "Invalid value" },
 	{ "kafka.: x", "x.conf:5: kafka.: missing librdkafka property name" },
+	{ "kafka.metadata.broker.list: b:1", "x.conf:5: "
+	  "kafka.metadata.broker.list: duplicate key (set at line 2 as "
+	  "bootstrap.servers, another name for the same property)" },
 	{ "kafka.group.id: g", "x.conf:5: kafka.group.id: set by bronzed: use "
 	  "job.<name>.source.group-id" },
 	{ "job.a.kafka.group.id: g", "x.conf:5: job.a.kafka.group.id: set by "
