@@ -1054,17 +1054,37 @@ config_pair(struct config_ctx *ctx, int line, const char *key,
 	    &ctx->glines[k - config_keys], line, key, value));
 }
 
-/* A line without ':'; name its first word only if it looks like a key. */
+/*
+ * A line without ':'.  Name its leading key characters only if they look
+ * like a key: the rest of the line may be a secret ("password=x").
+ */
 static int
 config_no_colon(struct config_ctx *ctx, int line, char *s)
 {
-	const char	*key = "(no key)";
+	const char	*key = "(no key)", *hint = "";
+	size_t		 n;
 
-	s[strcspn(s, " \t")] = '\0';
+	n = strspn(s, CONFIG_ALNUM "._-");
+	if (s[n + strspn(s + n, " \t")] == '=')
+		hint = " (not key=value)";
+	s[n] = '\0';
 	if (config_lookup(config_keys, CONFIG_NGLOBAL, s) != NULL ||
 	    strncmp(s, "job.", 4) == 0 || strncmp(s, "kafka.", 6) == 0)
 		key = s;
-	return (config_error(ctx, line, key, "expected `key: value`"));
+	return (config_error(ctx, line, key, "expected `key: value`%s",
+	    hint));
+}
+
+/* A key with other characters: name only the part before them. */
+static int
+config_bad_key(struct config_ctx *ctx, int line, char *s)
+{
+	size_t	n;
+
+	n = strspn(s, CONFIG_ALNUM "._-");
+	s[n] = '\0';
+	return (config_error(ctx, line, n > 0 ? s : "(no key)", "invalid "
+	    "character in key (letters, digits, '.', '_' and '-' only)"));
 }
 
 /* One line of the file (NUL-terminated, modifiable). */
@@ -1086,8 +1106,7 @@ config_line(struct config_ctx *ctx, int line, char *s)
 		return (config_error(ctx, line, "(no key)", "missing key "
 		    "before `:`"));
 	if (s[strspn(s, CONFIG_ALNUM "._-")] != '\0')
-		return (config_error(ctx, line, s, "invalid key (letters, "
-		    "digits, '.', '_' and '-' only)"));
+		return (config_bad_key(ctx, line, s));
 	if ((value = config_value(ctx, line, s, colon + 1)) == NULL)
 		return (-1);
 	rc = config_pair(ctx, line, s, value);

@@ -380,7 +380,10 @@ static const struct {
 	{ "state.dir /x", "x.conf:5: state.dir: expected `key: value`" },
 	{ "just words", "x.conf:5: (no key): expected `key: value`" },
 	{ ": value", "x.conf:5: (no key): missing key before `:`" },
-	{ "state dir: x", "x.conf:5: state dir: invalid key" },
+	{ "state dir: x", "x.conf:5: state: invalid character in key" },
+	{ "#x: y\n  *: x", "x.conf:6: (no key): invalid character in key" },
+	{ "state.dir=/x", "x.conf:5: state.dir: expected `key: value` (not "
+	  "key=value)" },
 	{ "admin.port: 1\nadmin.port: 2", "x.conf:6: admin.port: duplicate "
 	  "key (first set at line 5)" },
 	{ "job.a.source.topic: b", "x.conf:5: job.a.source.topic: duplicate "
@@ -457,7 +460,7 @@ static const struct {
 	  "namespace.table" },
 	{ "job.b.sink.table: a-b.c", "x.conf:5: job.b.sink.table: `a-b.c`: "
 	  "not namespace.table" },
-	{ "job.a+b.source.topic: x", "x.conf:5: job.a+b.source.topic: invalid "
+	{ "job.a+b.source.topic: x", "x.conf:5: job.a: invalid character in "
 	  "key" },
 	{ "job.x12345678901234567890123456789012345678901234567890123456789"
 	  "01234.source.topic: x", "x.conf:5: job.x1234567890123456789012345"
@@ -604,6 +607,10 @@ test_secrets(void)
 		"job.a.kafka.ssl.key.password: S3cr3tVal\n"
 		"job.a.kafka.ssl.key.password: S3cr3tVal\n",
 		"admin.token: S3cr3tVal\njob.a.sink.table: ns.b\n",
+		"kafka.sasl.password=S3cr3tVal\n",
+		"kafka.sasl.password = S3cr3tVal\n",
+		"s3.secret-access-key=S3cr3tVal:x\n",
+		"admin.token S3cr3tVal: x\n",
 	};
 	struct config	*cfg;
 	char		 text[1024], *cause;
