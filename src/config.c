@@ -87,6 +87,7 @@ struct config_ctx {
 	rd_kafka_conf_t		*rk;		/* scratch, validates kafka.* */
 	struct config_kprop	*kprops;	/* loaded on first use */
 	size_t			 nkprops;
+	char			*shown;		/* value as written, if expanded */
 	char			*cause;
 };
 
@@ -208,6 +209,23 @@ config_error(struct config_ctx *ctx, int line, const char *key,
 	ctx->cause = xasprintf("%s:%d: %s: %s", ctx->name, line, key, msg);
 	free(msg);
 	return (-1);
+}
+
+/*
+ * How the value being set may appear in a message: as written in the file
+ * when ${ENV} was expanded in it (the environment may hold secrets).
+ */
+static const char *
+config_shown(const struct config_ctx *ctx, const char *value)
+{
+	return (ctx->shown != NULL ? ctx->shown : value);
+}
+
+static void
+config_shown_clear(struct config_ctx *ctx)
+{
+	free(ctx->shown);
+	ctx->shown = NULL;
 }
 
 static const struct config_key *
@@ -339,10 +357,11 @@ config_set_int(struct config_ctx *ctx, const struct config_key *k,
 	if ((!isdigit((unsigned char)*value) && *value != '-') ||
 	    *end != '\0' || end == value)
 		return (config_error(ctx, line, key, "`%s`: not a number",
-		    value));
+		    config_shown(ctx, value)));
 	if (errno == ERANGE || v < k->min || v > k->max)
 		return (config_error(ctx, line, key, "`%s`: out of range "
-		    "(%lld to %lld)", value, k->min, k->max));
+		    "(%lld to %lld)", config_shown(ctx, value), k->min,
+		    k->max));
 	*out = (int)v;
 	return (0);
 }
@@ -395,7 +414,8 @@ config_set_enum(struct config_ctx *ctx, const struct config_key *k,
 			return (0);
 		}
 	}
-	return (config_bad_enum(ctx, line, key, value, k->names));
+	return (config_bad_enum(ctx, line, key, config_shown(ctx, value),
+	    k->names));
 }
 
 /* A duration or a size, within the key's bounds. */
@@ -415,8 +435,8 @@ config_set_scaled(struct config_ctx *ctx, const struct config_key *k,
 	}
 	why = config_parse_scaled(value, units, k->type == CONFIG_T_SIZE, &v);
 	if (why != NULL)
-		return (config_error(ctx, line, key, "`%s`: %s (%s)", value,
-		    why, hint));
+		return (config_error(ctx, line, key, "`%s`: %s (%s)",
+		    config_shown(ctx, value), why, hint));
 	if (v < (uint64_t)k->min || v > (uint64_t)k->max) {
 		config_render_scaled((uint64_t)k->min, units, lo, sizeof lo);
 		config_render_scaled((uint64_t)k->max, units, hi, sizeof hi);
@@ -443,7 +463,8 @@ config_set_string(struct config_ctx *ctx, const struct config_key *k,
 	if (k->check != NULL && (why = k->check(value)) != NULL) {
 		if (k->flags & CONFIG_F_SECRET)
 			return (config_error(ctx, line, key, "%s", why));
-		return (config_error(ctx, line, key, "`%s`: %s", value, why));
+		return (config_error(ctx, line, key, "`%s`: %s",
+		    config_shown(ctx, value), why));
 	}
 	free(*out);
 	*out = xstrdup(value);
@@ -469,7 +490,8 @@ config_set(struct config_ctx *ctx, const struct config_key *k, void *base,
 	case CONFIG_T_BOOL:
 		if ((why = config_parse_bool(value, field)) == NULL)
 			return (0);
-		return (config_error(ctx, line, key, "`%s`: %s", value, why));
+		return (config_error(ctx, line, key, "`%s`: %s",
+		    config_shown(ctx, value), why));
 	case CONFIG_T_DURATION:
 	case CONFIG_T_SIZE:
 		return (config_set_scaled(ctx, k, line, key, value, field));
@@ -606,10 +628,15 @@ static char *
 config_expand(struct config_ctx *ctx, int line, const char *key,
     const char *p, const char *end, int expand)
 {
-	struct buf	b = BUF_INIT;
+	struct buf	 b = BUF_INIT;
+	const char	*start = p;
 
+	config_shown_clear(ctx);
 	while (p < end) {
 		if (expand && p[0] == '$' && p + 1 < end && p[1] == '{') {
+			if (ctx->shown == NULL)
+				ctx->shown = xstrndup(start,
+				    (size_t)(end - start));
 			p += 2;
 			if (config_expand_var(ctx, line, key, &p, end,
 			    &b) != 0) {
@@ -884,21 +911,26 @@ config_kafka_duplicate(struct config_ctx *ctx, const struct config_kvlist *l,
 	return (0);
 }
 
-/* librdkafka's complaint about prop, without a secret value in it. */
+/*
+ * librdkafka's complaint about prop.  It may quote the value: a secret's
+ * is masked, an expanded one is shown as written.
+ */
 static int
 config_kafka_error(struct config_ctx *ctx, int line, const char *key,
     const char *prop, const char *value, const char *errstr)
 {
 	struct buf	 b = BUF_INIT;
-	const char	*p, *hit;
+	const char	*p, *hit, *mask = ctx->shown;
 	size_t		 vl = strlen(value);
 	int		 rc;
 
-	if (!config_kafka_is_secret(prop) || vl == 0)
+	if (config_kafka_is_secret(prop))
+		mask = CONFIG_REDACTED;
+	if (mask == NULL || vl == 0)
 		return (config_error(ctx, line, key, "%s", errstr));
 	for (p = errstr; (hit = strstr(p, value)) != NULL; p = hit + vl) {
 		buf_append(&b, p, (size_t)(hit - p));
-		buf_puts(&b, CONFIG_REDACTED);
+		buf_puts(&b, mask);
 	}
 	buf_puts(&b, p);
 	rc = config_error(ctx, line, key, "%s", buf_cstr(&b));
@@ -1110,6 +1142,7 @@ config_line(struct config_ctx *ctx, int line, char *s)
 	if ((value = config_value(ctx, line, s, colon + 1)) == NULL)
 		return (-1);
 	rc = config_pair(ctx, line, s, value);
+	config_shown_clear(ctx);
 	if (config_is_secret(s))
 		explicit_bzero(value, strlen(value));
 	free(value);
@@ -1165,6 +1198,7 @@ config_defaults(struct config_ctx *ctx, const struct config_key *keys,
 			    k->dflt + strlen(k->dflt), 1);
 			rc = v == NULL ? -1 : config_set(ctx, k, base, 0, key,
 			    v);
+			config_shown_clear(ctx);
 			free(v);
 		}
 		if (rc == 0 && (k->flags & CONFIG_F_REQUIRED) &&
@@ -1331,6 +1365,7 @@ config_parse(const char *name, const char *text, char **cause)
 	free(ctx.kprops);
 	free(ctx.glines);
 	free(ctx.jlines);
+	free(ctx.shown);
 	if (rc != 0) {
 		config_free(ctx.cfg);
 		*cause = ctx.cause;

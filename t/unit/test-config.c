@@ -299,6 +299,7 @@ static void
 test_env(void)
 {
 	struct config	*cfg;
+	char		*cause = NULL;
 
 	setenv("BRONZE_T_DIR", "/data", 1);
 	setenv("BRONZE_T_EMPTY", "", 1);
@@ -346,6 +347,31 @@ test_env(void)
 	    "x.conf:5: state.dir: bad ${...} reference");
 	expect_error(BASE "state.dir: ${A-b}\n",
 	    "x.conf:5: state.dir: bad ${...} reference");
+	/* A value from the environment is shown as written, not expanded. */
+	setenv("BRONZE_T_SECRET", "S3cr3tVal", 1);
+	expect_error(BASE "admin.port: ${BRONZE_T_SECRET}\n",
+	    "x.conf:5: admin.port: `${BRONZE_T_SECRET}`: not a number");
+	expect_error(BASE "s3.endpoint: \"ftp://${BRONZE_T_SECRET}\" # c\n",
+	    "x.conf:5: s3.endpoint: `ftp://${BRONZE_T_SECRET}`: not an http");
+	expect_error(BASE "checkpoint.interval: ${BRONZE_T_SECRET:-1}s\n",
+	    "x.conf:5: checkpoint.interval: `${BRONZE_T_SECRET:-1}s`: not a "
+	    "number");
+	expect_error(BASE "catalog.type: ${BRONZE_T_SECRET}\n",
+	    "x.conf:5: catalog.type: unknown value `${BRONZE_T_SECRET}`");
+	expect_error(BASE "s3.path-style-access: ${BRONZE_T_SECRET}\n",
+	    "x.conf:5: s3.path-style-access: `${BRONZE_T_SECRET}`: not a "
+	    "boolean");
+	expect_error(BASE "job.a.kafka.debug: ${BRONZE_T_SECRET}\n",
+	    "x.conf:5: job.a.kafka.debug: ");
+	cfg = config_parse("x.conf", BASE "kafka.debug: ${BRONZE_T_SECRET}\n",
+	    &cause);
+	TAP_CHECK(cfg == NULL && cause != NULL);
+	if (cause != NULL && strstr(cause, "S3cr3tVal") != NULL) {
+		printf("# leaked: %s\n", cause);
+		TAP_CHECK(0);
+	}
+	free(cause);
+	unsetenv("BRONZE_T_SECRET");
 	expect_error(BASE "job.a.kafka.client.id: ${BRONZE_T_UNSET}\n",
 	    "x.conf:5: job.a.kafka.client.id: environment variable "
 	    "BRONZE_T_UNSET is not set");
