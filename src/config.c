@@ -21,10 +21,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "buf.h"
+#include "config-kafka.h"
 #include "config.h"
+#include "suggest.h"
 #include "xmalloc.h"
 
 #define CONFIG_F_SECRET		0x1
@@ -34,7 +34,6 @@
 #define CONFIG_TARGET_MAX	(64LL * 1024 * 1024 * 1024)
 #define CONFIG_MAX_FILE		(1024 * 1024)
 #define CONFIG_MAX_JOB_NAME	64
-#define CONFIG_REDACTED		"******"
 #define CONFIG_ALNUM \
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -71,23 +70,14 @@ struct config_unit {
 	int		 canonical;	/* used when printing */
 };
 
-/* A librdkafka property: its name, whom it is for (C, P or *), alias. */
-struct config_kprop {
-	char	*name;
-	char	*alias;		/* the property it is another name for */
-	char	 role;
-};
-
 /* Parse state: where each key was set, the first error. */
 struct config_ctx {
 	const char		*name;
 	struct config		*cfg;
 	int			*glines;	/* per global key, 0 = unset */
 	int			*jlines;	/* njobs x CONFIG_NJOB */
-	rd_kafka_conf_t		*rk;		/* scratch, validates kafka.* */
-	struct config_kprop	*kprops;	/* loaded on first use */
-	size_t			 nkprops;
-	char			*shown;		/* value as written, if expanded */
+	struct config_kafka	*kafka;		/* validates kafka.* */
+	char			*shown;		/* value as written, if ${} */
 	char			*cause;
 };
 
@@ -163,35 +153,19 @@ static const struct config_unit config_duration_units[] = {
 /* Sizes are binary: KB = KiB = 1024. */
 static const struct config_unit config_size_units[] = {
 	{ "B", 1, 1 },
-	{ "KB", 1ULL << 10, 1 }, { "KiB", 1ULL << 10, 0 }, { "K", 1ULL << 10, 0 },
-	{ "MB", 1ULL << 20, 1 }, { "MiB", 1ULL << 20, 0 }, { "M", 1ULL << 20, 0 },
-	{ "GB", 1ULL << 30, 1 }, { "GiB", 1ULL << 30, 0 }, { "G", 1ULL << 30, 0 },
-	{ "TB", 1ULL << 40, 1 }, { "TiB", 1ULL << 40, 0 }, { "T", 1ULL << 40, 0 },
+	{ "KB", 1ULL << 10, 1 }, { "KiB", 1ULL << 10, 0 },
+	{ "K", 1ULL << 10, 0 },
+	{ "MB", 1ULL << 20, 1 }, { "MiB", 1ULL << 20, 0 },
+	{ "M", 1ULL << 20, 0 },
+	{ "GB", 1ULL << 30, 1 }, { "GiB", 1ULL << 30, 0 },
+	{ "G", 1ULL << 30, 0 },
+	{ "TB", 1ULL << 40, 1 }, { "TiB", 1ULL << 40, 0 },
+	{ "T", 1ULL << 40, 0 },
 	{ NULL, 0, 0 }
 };
 
 static const char *const config_bool_true[] = { "true", "yes", "on", "1" };
 static const char *const config_bool_false[] = { "false", "no", "off", "0" };
-
-/* librdkafka properties bronzed sets itself, and what to do instead. */
-static const struct {
-	const char	*prop;
-	const char	*advice;
-} config_kafka_owned[] = {
-	{ "group.id", "set by bronzed: use job.<name>.source.group-id" },
-	{ "enable.auto.commit",
-	  "set by bronzed: offsets are committed after each checkpoint" },
-	{ "enable.auto.offset.store",
-	  "set by bronzed: offsets are stored after each checkpoint" },
-	{ "auto.offset.reset",
-	  "set by bronzed: use job.<name>.source.startup-mode" },
-};
-
-/* Substrings of librdkafka property names that hold secrets. */
-static const char *const config_kafka_secrets[] = {
-	"password", "secret", "sasl.oauthbearer.config", "ssl.key.pem",
-	"ssl_key"
-};
 
 /* Record the first error as "FILE:LINE: KEY: reason"; returns -1. */
 static int __attribute__((format(printf, 4, 5)))
@@ -238,19 +212,6 @@ config_lookup(const struct config_key *keys, size_t n, const char *key)
 			return (&keys[i]);
 	}
 	return (NULL);
-}
-
-static int
-config_kafka_is_secret(const char *prop)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof config_kafka_secrets /
-	    sizeof config_kafka_secrets[0]; i++) {
-		if (strcasestr(prop, config_kafka_secrets[i]) != NULL)
-			return (1);
-	}
-	return (0);
 }
 
 /* Nonzero if the full key holds a secret (see config.h). */
@@ -686,59 +647,6 @@ config_value(struct config_ctx *ctx, int line, const char *key,
 	return (config_expand(ctx, line, key, s, end, 1));
 }
 
-/* Optimal string alignment distance, capped for long strings. */
-static size_t
-config_distance(const char *a, const char *b)
-{
-	size_t	la = strlen(a), lb = strlen(b), i, j, best;
-	size_t	d[3][65], *prev2, *prev, *cur;
-
-	if (la > 64 || lb > 64)
-		return (SIZE_MAX);
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		cur = d[i % 3];
-		prev = d[(i + 2) % 3];
-		prev2 = d[(i + 1) % 3];
-		cur[0] = i;
-		for (j = 1; j <= lb; j++) {
-			best = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			if (prev[j] + 1 < best)
-				best = prev[j] + 1;
-			if (cur[j - 1] + 1 < best)
-				best = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < best)
-				best = prev2[j - 2] + 1;
-			cur[j] = best;
-		}
-	}
-	return (d[la % 3][lb]);
-}
-
-/*
- * The name closest to word, if close enough to be a typo, among n structs
- * of size stride starting at first, each starting with its name.
- */
-static const char *
-config_closest(const char *word, const void *first, size_t n, size_t stride)
-{
-	const char	*best = NULL, *name;
-	size_t		 i, d, bestd = SIZE_MAX;
-
-	for (i = 0; i < n; i++) {
-		name = *(const char *const *)((const char *)first + i * stride);
-		if ((d = config_distance(word, name)) < bestd) {
-			bestd = d;
-			best = name;
-		}
-	}
-	if (best != NULL && bestd <= 3 && bestd * 3 <= strlen(word))
-		return (best);
-	return (NULL);
-}
-
 /* A misspelt "kafka." or "job." prefix: the corrected key, or NULL. */
 static char *
 config_fix_prefix(const char *key)
@@ -752,7 +660,7 @@ config_fix_prefix(const char *key)
 		return (NULL);
 	first = xstrndup(key, (size_t)(dot - key));
 	for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-		d = config_distance(first, prefixes[i]);
+		d = suggest_distance(first, prefixes[i]);
 		if (d > 0 && d <= (i == 0 ? 2U : 1U)) {
 			free(first);
 			return (xasprintf("%s%s", prefixes[i], dot));
@@ -770,7 +678,7 @@ config_unknown(struct config_ctx *ctx, int line, const char *key)
 	char		*alt = NULL;
 	int		 rc;
 
-	near = config_closest(key, config_keys, CONFIG_NGLOBAL,
+	near = suggest_closest(key, config_keys, CONFIG_NGLOBAL,
 	    sizeof config_keys[0]);
 	if (near != NULL)
 		alt = xstrdup(near);
@@ -795,7 +703,7 @@ config_job_unknown(struct config_ctx *ctx, int line, const char *key,
 	const char	*near;
 	size_t		 i, nl, rl = strlen(rest);
 
-	near = config_closest(rest, config_job_keys, CONFIG_NJOB,
+	near = suggest_closest(rest, config_job_keys, CONFIG_NJOB,
 	    sizeof config_job_keys[0]);
 	for (i = 0; near == NULL && rl > 0 && i < CONFIG_NJOB; i++) {
 		nl = strlen(config_job_keys[i].key);
@@ -812,192 +720,20 @@ config_job_unknown(struct config_ctx *ctx, int line, const char *key,
 	return (config_error(ctx, line, key, "unknown key"));
 }
 
-static struct config_kv *
-config_kvlist_find(const struct config_kvlist *l, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i < l->count; i++) {
-		if (strcmp(l->items[i].key, key) == 0)
-			return (&l->items[i]);
-	}
-	return (NULL);
-}
-
-static void
-config_kvlist_free(struct config_kvlist *l)
-{
-	size_t	i;
-
-	for (i = 0; i < l->count; i++) {
-		if (config_kafka_is_secret(l->items[i].key))
-			explicit_bzero(l->items[i].value,
-			    strlen(l->items[i].value));
-		free(l->items[i].key);
-		free(l->items[i].value);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
-}
-
-/* Load librdkafka's property table (name and role) from its listing. */
-static void
-config_kafka_props(struct config_ctx *ctx)
-{
-	FILE	*f;
-	struct config_kprop	*kp;
-	char			*text = NULL, *line, *bar, *save = NULL, *alias;
-	size_t			 len = 0, n;
-
-	if (ctx->kprops != NULL || (f = open_memstream(&text, &len)) == NULL)
-		return;
-	rd_kafka_conf_properties_show(f);
-	fclose(f);
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if ((bar = strchr(line, '|')) == NULL || *line == '-' ||
-		    strncmp(line, "Property ", 9) == 0)
-			continue;
-		n = strcspn(line, " |");
-		bar += strspn(bar + 1, " ") + 1;
-		ctx->kprops = xreallocarray(ctx->kprops, ctx->nkprops + 1,
-		    sizeof *ctx->kprops);
-		kp = &ctx->kprops[ctx->nkprops++];
-		kp->name = xstrndup(line, n);
-		kp->role = *bar;
-		kp->alias = NULL;
-		if ((alias = strstr(bar, "Alias for `")) != NULL) {
-			alias += 11;
-			kp->alias = xstrndup(alias, strcspn(alias, "`"));
-		}
-	}
-	free(text);
-}
-
-/* The property prop is another name for, or prop itself. */
-static const char *
-config_kafka_canonical(const struct config_ctx *ctx, const char *prop)
-{
-	size_t	i;
-
-	for (i = 0; i < ctx->nkprops; i++) {
-		if (ctx->kprops[i].alias != NULL &&
-		    strcmp(ctx->kprops[i].name, prop) == 0)
-			return (ctx->kprops[i].alias);
-	}
-	return (prop);
-}
-
-/* A property set twice in one list, perhaps under another name. */
+/* A kafka.<prop> or job.<name>.kafka.<prop> line, added to l. */
 static int
-config_kafka_duplicate(struct config_ctx *ctx, const struct config_kvlist *l,
-    int line, const char *key, const char *prop)
+config_passthrough(struct config_ctx *ctx, struct config_kvlist *l,
+    int line, const char *key, const char *prop, const char *value)
 {
-	const char	*canon = config_kafka_canonical(ctx, prop);
-	size_t		 i;
+	char	*why;
 
-	for (i = 0; i < l->count; i++) {
-		if (strcmp(l->items[i].key, prop) == 0)
-			return (config_error(ctx, line, key, "duplicate key "
-			    "(first set at line %d)", l->items[i].line));
-		if (strcmp(config_kafka_canonical(ctx, l->items[i].key),
-		    canon) == 0)
-			return (config_error(ctx, line, key, "duplicate key "
-			    "(set at line %d as %s, another name for the "
-			    "same property)", l->items[i].line,
-			    l->items[i].key));
-	}
-	return (0);
-}
-
-/*
- * librdkafka's complaint about prop.  It may quote the value: a secret's
- * is masked, an expanded one is shown as written.
- */
-static int
-config_kafka_error(struct config_ctx *ctx, int line, const char *key,
-    const char *prop, const char *value, const char *errstr)
-{
-	struct buf	 b = BUF_INIT;
-	const char	*p, *hit, *mask = ctx->shown;
-	size_t		 vl = strlen(value);
-	int		 rc;
-
-	if (config_kafka_is_secret(prop))
-		mask = CONFIG_REDACTED;
-	if (mask == NULL || vl == 0)
-		return (config_error(ctx, line, key, "%s", errstr));
-	for (p = errstr; (hit = strstr(p, value)) != NULL; p = hit + vl) {
-		buf_append(&b, p, (size_t)(hit - p));
-		buf_puts(&b, mask);
-	}
-	buf_puts(&b, p);
-	rc = config_error(ctx, line, key, "%s", buf_cstr(&b));
-	buf_free(&b);
-	return (rc);
-}
-
-/*
- * Let librdkafka judge prop = value; refuse producer-only properties.
- * The property table is loaded.
- */
-static int
-config_kafka_check(struct config_ctx *ctx, int line, const char *key,
-    const char *prop, const char *value)
-{
-	rd_kafka_conf_res_t	 res;
-	const char		*near = NULL;
-	char			 errstr[512];
-	size_t			 i;
-
-	res = rd_kafka_conf_set(ctx->rk, prop, value, errstr, sizeof errstr);
-	if (res == RD_KAFKA_CONF_UNKNOWN)
-		near = config_closest(prop, ctx->kprops, ctx->nkprops,
-		    sizeof ctx->kprops[0]);
-	if (near != NULL)
-		return (config_error(ctx, line, key, "%s (did you mean "
-		    "`%.*s%s`?)", errstr, (int)(prop - key), key, near));
-	if (res != RD_KAFKA_CONF_OK)
-		return (config_kafka_error(ctx, line, key, prop, value,
-		    errstr));
-	for (i = 0; i < ctx->nkprops; i++) {
-		if (strcmp(ctx->kprops[i].name, prop) == 0 &&
-		    ctx->kprops[i].role == 'P')
-			return (config_error(ctx, line, key, "a producer "
-			    "property: bronzed only consumes"));
-	}
-	return (0);
-}
-
-/* A kafka.<prop> or job.<name>.kafka.<prop> line. */
-static int
-config_kafka(struct config_ctx *ctx, struct config_kvlist *l, int line,
-    const char *key, const char *prop, const char *value)
-{
-	struct config_kv	*kv;
-	size_t			 i;
-
-	if (*prop == '\0')
-		return (config_error(ctx, line, key, "missing librdkafka "
-		    "property name"));
-	for (i = 0; i < sizeof config_kafka_owned /
-	    sizeof config_kafka_owned[0]; i++) {
-		if (strcmp(prop, config_kafka_owned[i].prop) == 0)
-			return (config_error(ctx, line, key, "%s",
-			    config_kafka_owned[i].advice));
-	}
-	config_kafka_props(ctx);
-	if (config_kafka_duplicate(ctx, l, line, key, prop) != 0)
-		return (-1);
-	if (config_kafka_check(ctx, line, key, prop, value) != 0)
-		return (-1);
-	l->items = xreallocarray(l->items, l->count + 1, sizeof *l->items);
-	kv = &l->items[l->count++];
-	kv->key = xstrdup(prop);
-	kv->value = xstrdup(value);
-	kv->line = line;
-	return (0);
+	why = config_kafka_add(ctx->kafka, l, key, prop, value, ctx->shown,
+	    line);
+	if (why == NULL)
+		return (0);
+	config_error(ctx, line, key, "%s", why);
+	free(why);
+	return (-1);
 }
 
 /* Find job name[0..len), creating it (first named at line) if new. */
@@ -1058,8 +794,8 @@ config_job_line(struct config_ctx *ctx, int line, const char *key,
 	rest = name + len + 1;
 	j = config_job_get(ctx, name, len, line);
 	if (strncmp(rest, "kafka.", 6) == 0)
-		return (config_kafka(ctx, &ctx->cfg->jobs[j].kafka, line, key,
-		    rest + 6, value));
+		return (config_passthrough(ctx, &ctx->cfg->jobs[j].kafka,
+		    line, key, rest + 6, value));
 	if ((k = config_lookup(config_job_keys, CONFIG_NJOB, rest)) == NULL)
 		return (config_job_unknown(ctx, line, key,
 		    ctx->cfg->jobs[j].name, rest));
@@ -1076,8 +812,8 @@ config_pair(struct config_ctx *ctx, int line, const char *key,
 	const struct config_key	*k;
 
 	if (strncmp(key, "kafka.", 6) == 0)
-		return (config_kafka(ctx, &ctx->cfg->kafka, line, key, key + 6,
-		    value));
+		return (config_passthrough(ctx, &ctx->cfg->kafka, line, key,
+		    key + 6, value));
 	if (strncmp(key, "job.", 4) == 0)
 		return (config_job_line(ctx, line, key, value));
 	if ((k = config_lookup(config_keys, CONFIG_NGLOBAL, key)) == NULL)
@@ -1242,14 +978,6 @@ config_job_error(struct config_ctx *ctx, size_t j, const char *key,
 	return (-1);
 }
 
-static int
-config_has_brokers(const struct config_kvlist *l)
-{
-	return (config_kvlist_find(l, "bootstrap.servers") != NULL ||
-	    config_kvlist_find(l, "metadata.broker.list") != NULL ||
-	    config_kvlist_find(l, "test.mock.num.brokers") != NULL);
-}
-
 /* Defaults and checks of one job that need the whole file. */
 static int
 config_finish_job(struct config_ctx *ctx, size_t j)
@@ -1281,8 +1009,8 @@ config_finish_job(struct config_ctx *ctx, size_t j)
 		return (config_job_error(ctx, j, "sink.compression",
 		    "snappy support is not built in (use zstd)"));
 #endif
-	if (!config_has_brokers(&ctx->cfg->kafka) &&
-	    !config_has_brokers(&job->kafka))
+	if (!config_kafka_has_brokers(&ctx->cfg->kafka) &&
+	    !config_kafka_has_brokers(&job->kafka))
 		return (config_error(ctx, job->line, "kafka.bootstrap.servers",
 		    "required key missing (needed by job %s)", job->name));
 	return (0);
@@ -1345,7 +1073,6 @@ struct config *
 config_parse(const char *name, const char *text, char **cause)
 {
 	struct config_ctx	ctx;
-	size_t			i;
 	int			rc;
 
 	memset(&ctx, 0, sizeof ctx);
@@ -1353,16 +1080,11 @@ config_parse(const char *name, const char *text, char **cause)
 	ctx.cfg = xcalloc(1, sizeof *ctx.cfg);
 	ctx.cfg->path = xstrdup(name);
 	ctx.glines = xcalloc(CONFIG_NGLOBAL, sizeof *ctx.glines);
-	ctx.rk = rd_kafka_conf_new();
+	ctx.kafka = config_kafka_new();
 	rc = config_lines(&ctx, text);
 	if (rc == 0)
 		rc = config_finish(&ctx);
-	rd_kafka_conf_destroy(ctx.rk);
-	for (i = 0; i < ctx.nkprops; i++) {
-		free(ctx.kprops[i].name);
-		free(ctx.kprops[i].alias);
-	}
-	free(ctx.kprops);
+	config_kafka_free(ctx.kafka);
 	free(ctx.glines);
 	free(ctx.jlines);
 	free(ctx.shown);
@@ -1455,11 +1177,11 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	config_free_strings(config_keys, CONFIG_NGLOBAL, cfg);
-	config_kvlist_free(&cfg->kafka);
+	config_kafka_list_free(&cfg->kafka);
 	for (j = 0; j < cfg->njobs; j++) {
 		job = &cfg->jobs[j];
 		config_free_strings(config_job_keys, CONFIG_NJOB, job);
-		config_kvlist_free(&job->kafka);
+		config_kafka_list_free(&job->kafka);
 		free(job->name);
 		free(job->table_namespace);
 		free(job->table_name);

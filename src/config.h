@@ -103,9 +103,9 @@ struct config {
 	char			*catalog_token;		/* secret */
 
 	char			*s3_endpoint;
-	char			*s3_region;	/* default $AWS_REGION, us-east-1 */
+	char			*s3_region;	/* $AWS_REGION, us-east-1 */
 	int			 s3_path_style;	/* default 1 */
-	char			*s3_access_key_id;	/* secret, $AWS_ACCESS_KEY_ID */
+	char			*s3_access_key_id;	/* secret, $AWS_... */
 	char			*s3_secret_access_key;	/* secret, $AWS_SECRET_... */
 
 	struct config_kvlist	 kafka;		/* kafka.* passthrough */

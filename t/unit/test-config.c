@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "suggest.h"
 #include "tap.h"
 #include "xmalloc.h"
 
@@ -629,7 +630,8 @@ test_secrets(void)
 		"catalog.token: \"S3cr3tVal\" x\n",
 		"catalog.credential S3cr3tVal\n",
 		"S3cr3tVal\n",
-		"kafka.sasl.password: S3cr3tVal\nkafka.sasl.password: S3cr3tVal\n",
+		"kafka.sasl.password: S3cr3tVal\n"
+		"kafka.sasl.password: S3cr3tVal\n",
 		"job.a.kafka.ssl.key.password: S3cr3tVal\n"
 		"job.a.kafka.ssl.key.password: S3cr3tVal\n",
 		"admin.token: S3cr3tVal\njob.a.sink.table: ns.b\n",
@@ -820,7 +822,8 @@ test_mutations(void)
 			seed = seed * 1103515245 + 12345;
 			pos = (seed >> 8) % orig.len;
 			seed = seed * 1103515245 + 12345;
-			text[pos] = alphabet[(seed >> 8) % (sizeof alphabet - 1)];
+			text[pos] = alphabet[(seed >> 8) %
+			    (sizeof alphabet - 1)];
 		}
 		cause = NULL;
 		cfg = config_parse("m.conf", text, &cause);
@@ -839,6 +842,32 @@ test_mutations(void)
 	printf("# %d mutated configs parsed, %d rejected\n", ok, bad);
 	TAP_CHECK(ok > 0 && bad > 0);
 	buf_free(&orig);
+}
+
+static void
+test_suggest(void)
+{
+	static const struct { const char *name; int x; } names[] = {
+		{ "state.dir", 0 }, { "admin.port", 1 }, { "metrics.port", 2 },
+	};
+	char	long1[80], long2[80];
+
+	TAP_CHECK_INT(suggest_distance("", ""), 0);
+	TAP_CHECK_INT(suggest_distance("", "abc"), 3);
+	TAP_CHECK_INT(suggest_distance("abc", "abc"), 0);
+	TAP_CHECK_INT(suggest_distance("ab", "ba"), 1);
+	TAP_CHECK_INT(suggest_distance("state.dri", "state.dir"), 1);
+	TAP_CHECK_INT(suggest_distance("kitten", "sitting"), 3);
+	memset(long1, 'a', sizeof long1 - 1);
+	long1[sizeof long1 - 1] = '\0';
+	memcpy(long2, long1, sizeof long2);
+	TAP_CHECK(suggest_distance(long1, long2) == SIZE_MAX);
+	TAP_CHECK_STR(suggest_closest("admin.prot", names, 3, sizeof names[0]),
+	    "admin.port");
+	TAP_CHECK_STR(suggest_closest("metric.port", names, 3,
+	    sizeof names[0]), "metrics.port");
+	TAP_CHECK(suggest_closest("port", names, 3, sizeof names[0]) == NULL);
+	TAP_CHECK(suggest_closest("xyz", names, 0, sizeof names[0]) == NULL);
 }
 
 static void
@@ -867,6 +896,7 @@ static const struct tap_case cases[] = {
 	{ "config_load: read errors, NUL, BOM", test_load },
 	{ "every key documented", test_documented },
 	{ "mutated configs", test_mutations },
+	{ "suggestions", test_suggest },
 	{ "basic errors", test_basic_errors },
 };
 
