@@ -2,6 +2,15 @@
  * config.c: the configuration file parser and validator.  Every key is
  * declared once in tbl/config-keys.h; the tables built from it drive the
  * defaults, the value parsers, the validation and the dump.
+ *
+ * A file is parsed line by line ("key: value", split at the first colon;
+ * the value may be quoted, may end in " # comment" and has ${ENV} and
+ * ${ENV:-default} expanded except inside single quotes).  Each key is
+ * recorded with the line that set it, so a later check (a required key, a
+ * table written twice) can point at the right line.  Parsing stops at the
+ * first error.  kafka.* properties are checked by librdkafka itself on a
+ * scratch rd_kafka_conf_t; its property listing supplies spelling hints and
+ * whether a property is producer-only.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,10 +21,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "buf.h"
+#include "config-kafka.h"
 #include "config.h"
+#include "suggest.h"
 #include "xmalloc.h"
 
 #define CONFIG_F_SECRET		0x1
@@ -25,7 +34,8 @@
 #define CONFIG_TARGET_MAX	(64LL * 1024 * 1024 * 1024)
 #define CONFIG_MAX_FILE		(1024 * 1024)
 #define CONFIG_MAX_JOB_NAME	64
-#define CONFIG_REDACTED		"******"
+#define CONFIG_ALNUM \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 enum config_type {
 	CONFIG_T_STRING,
@@ -66,7 +76,8 @@ struct config_ctx {
 	struct config		*cfg;
 	int			*glines;	/* per global key, 0 = unset */
 	int			*jlines;	/* njobs x CONFIG_NJOB */
-	rd_kafka_conf_t		*rk;		/* scratch, validates kafka.* */
+	struct config_kafka	*kafka;		/* validates kafka.* */
+	char			*shown;		/* value as written, if ${} */
 	char			*cause;
 };
 
@@ -142,35 +153,19 @@ static const struct config_unit config_duration_units[] = {
 /* Sizes are binary: KB = KiB = 1024. */
 static const struct config_unit config_size_units[] = {
 	{ "B", 1, 1 },
-	{ "KB", 1ULL << 10, 1 }, { "KiB", 1ULL << 10, 0 }, { "K", 1ULL << 10, 0 },
-	{ "MB", 1ULL << 20, 1 }, { "MiB", 1ULL << 20, 0 }, { "M", 1ULL << 20, 0 },
-	{ "GB", 1ULL << 30, 1 }, { "GiB", 1ULL << 30, 0 }, { "G", 1ULL << 30, 0 },
-	{ "TB", 1ULL << 40, 1 }, { "TiB", 1ULL << 40, 0 }, { "T", 1ULL << 40, 0 },
+	{ "KB", 1ULL << 10, 1 }, { "KiB", 1ULL << 10, 0 },
+	{ "K", 1ULL << 10, 0 },
+	{ "MB", 1ULL << 20, 1 }, { "MiB", 1ULL << 20, 0 },
+	{ "M", 1ULL << 20, 0 },
+	{ "GB", 1ULL << 30, 1 }, { "GiB", 1ULL << 30, 0 },
+	{ "G", 1ULL << 30, 0 },
+	{ "TB", 1ULL << 40, 1 }, { "TiB", 1ULL << 40, 0 },
+	{ "T", 1ULL << 40, 0 },
 	{ NULL, 0, 0 }
 };
 
 static const char *const config_bool_true[] = { "true", "yes", "on", "1" };
 static const char *const config_bool_false[] = { "false", "no", "off", "0" };
-
-/* librdkafka properties bronzed sets itself, and what to do instead. */
-static const struct {
-	const char	*prop;
-	const char	*advice;
-} config_kafka_owned[] = {
-	{ "group.id", "set by bronzed: use job.<name>.source.group-id" },
-	{ "enable.auto.commit",
-	  "set by bronzed: offsets are committed after each checkpoint" },
-	{ "enable.auto.offset.store",
-	  "set by bronzed: offsets are stored after each checkpoint" },
-	{ "auto.offset.reset",
-	  "set by bronzed: use job.<name>.source.startup-mode" },
-};
-
-/* Substrings of librdkafka property names that hold secrets. */
-static const char *const config_kafka_secrets[] = {
-	"password", "secret", "sasl.oauthbearer.config", "ssl.key.pem",
-	"ssl_key"
-};
 
 /* Record the first error as "FILE:LINE: KEY: reason"; returns -1. */
 static int __attribute__((format(printf, 4, 5)))
@@ -190,6 +185,23 @@ config_error(struct config_ctx *ctx, int line, const char *key,
 	return (-1);
 }
 
+/*
+ * How the value being set may appear in a message: as written in the file
+ * when ${ENV} was expanded in it (the environment may hold secrets).
+ */
+static const char *
+config_shown(const struct config_ctx *ctx, const char *value)
+{
+	return (ctx->shown != NULL ? ctx->shown : value);
+}
+
+static void
+config_shown_clear(struct config_ctx *ctx)
+{
+	free(ctx->shown);
+	ctx->shown = NULL;
+}
+
 static const struct config_key *
 config_lookup(const struct config_key *keys, size_t n, const char *key)
 {
@@ -200,19 +212,6 @@ config_lookup(const struct config_key *keys, size_t n, const char *key)
 			return (&keys[i]);
 	}
 	return (NULL);
-}
-
-static int
-config_kafka_is_secret(const char *prop)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof config_kafka_secrets /
-	    sizeof config_kafka_secrets[0]; i++) {
-		if (strcasestr(prop, config_kafka_secrets[i]) != NULL)
-			return (1);
-	}
-	return (0);
 }
 
 /* Nonzero if the full key holds a secret (see config.h). */
@@ -306,23 +305,26 @@ config_parse_size(const char *s, uint64_t *bytes)
 	    -1 : 0);
 }
 
-/* Parse a decimal integer within [min, max]; NULL or the reason. */
-static const char *
-config_parse_int(const char *s, long long min, long long max, int *out)
+/* A decimal integer within the key's bounds. */
+static int
+config_set_int(struct config_ctx *ctx, const struct config_key *k,
+    int line, const char *key, const char *value, int *out)
 {
 	char		*end;
 	long long	 v;
 
-	if (!isdigit((unsigned char)*s) && *s != '-')
-		return ("not a number");
 	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || end == s)
-		return ("not a number");
-	if (errno == ERANGE || v < min || v > max)
-		return ("out of range");
+	v = strtoll(value, &end, 10);
+	if ((!isdigit((unsigned char)*value) && *value != '-') ||
+	    *end != '\0' || end == value)
+		return (config_error(ctx, line, key, "`%s`: not a number",
+		    config_shown(ctx, value)));
+	if (errno == ERANGE || v < k->min || v > k->max)
+		return (config_error(ctx, line, key, "`%s`: out of range "
+		    "(%lld to %lld)", config_shown(ctx, value), k->min,
+		    k->max));
 	*out = (int)v;
-	return (NULL);
+	return (0);
 }
 
 static const char *
@@ -373,22 +375,37 @@ config_set_enum(struct config_ctx *ctx, const struct config_key *k,
 			return (0);
 		}
 	}
-	return (config_bad_enum(ctx, line, key, value, k->names));
+	return (config_bad_enum(ctx, line, key, config_shown(ctx, value),
+	    k->names));
 }
 
-/* Bounds of a duration or size, printed with units. */
+/* A duration or a size, within the key's bounds. */
 static int
-config_check_bounds(struct config_ctx *ctx, const struct config_key *k,
-    int line, const char *key, uint64_t v, const struct config_unit *units)
+config_set_scaled(struct config_ctx *ctx, const struct config_key *k,
+    int line, const char *key, const char *value, uint64_t *out)
 {
-	char	lo[32], hi[32];
+	const struct config_unit	*units = config_duration_units;
+	const char			*why, *hint;
+	char				 lo[32], hi[32];
+	uint64_t			 v;
 
-	if (v >= (uint64_t)k->min && v <= (uint64_t)k->max)
-		return (0);
-	config_render_scaled((uint64_t)k->min, units, lo, sizeof lo);
-	config_render_scaled((uint64_t)k->max, units, hi, sizeof hi);
-	return (config_error(ctx, line, key, "out of range (%s to %s)", lo,
-	    hi));
+	hint = "a duration like 500ms, 10s, 5m, 1h";
+	if (k->type == CONFIG_T_SIZE) {
+		units = config_size_units;
+		hint = "a size like 64KB, 128MB, 1GB";
+	}
+	why = config_parse_scaled(value, units, k->type == CONFIG_T_SIZE, &v);
+	if (why != NULL)
+		return (config_error(ctx, line, key, "`%s`: %s (%s)",
+		    config_shown(ctx, value), why, hint));
+	if (v < (uint64_t)k->min || v > (uint64_t)k->max) {
+		config_render_scaled((uint64_t)k->min, units, lo, sizeof lo);
+		config_render_scaled((uint64_t)k->max, units, hi, sizeof hi);
+		return (config_error(ctx, line, key, "out of range (%s to %s)",
+		    lo, hi));
+	}
+	*out = v;
+	return (0);
 }
 
 static int
@@ -407,7 +424,8 @@ config_set_string(struct config_ctx *ctx, const struct config_key *k,
 	if (k->check != NULL && (why = k->check(value)) != NULL) {
 		if (k->flags & CONFIG_F_SECRET)
 			return (config_error(ctx, line, key, "%s", why));
-		return (config_error(ctx, line, key, "`%s`: %s", value, why));
+		return (config_error(ctx, line, key, "`%s`: %s",
+		    config_shown(ctx, value), why));
 	}
 	free(*out);
 	*out = xstrdup(value);
@@ -420,8 +438,7 @@ config_set(struct config_ctx *ctx, const struct config_key *k, void *base,
     int line, const char *key, const char *value)
 {
 	void		*field = (char *)base + k->off;
-	const char	*why = NULL;
-	char		 range[64];
+	const char	*why;
 
 	if (k->type != CONFIG_T_STRING && *value == '\0')
 		return (config_error(ctx, line, key, "missing value"));
@@ -430,35 +447,18 @@ config_set(struct config_ctx *ctx, const struct config_key *k, void *base,
 		return (config_set_string(ctx, k, line, key, value, field));
 	case CONFIG_T_PORT:
 	case CONFIG_T_INT:
-		if ((why = config_parse_int(value, k->min, k->max,
-		    field)) == NULL)
-			return (0);
-		snprintf(range, sizeof range, " (%lld to %lld)", k->min,
-		    k->max);
-		return (config_error(ctx, line, key, "`%s`: %s%s", value, why,
-		    strcmp(why, "out of range") == 0 ? range : ""));
+		return (config_set_int(ctx, k, line, key, value, field));
 	case CONFIG_T_BOOL:
-		why = config_parse_bool(value, field);
-		break;
+		if ((why = config_parse_bool(value, field)) == NULL)
+			return (0);
+		return (config_error(ctx, line, key, "`%s`: %s",
+		    config_shown(ctx, value), why));
 	case CONFIG_T_DURATION:
-		if ((why = config_parse_scaled(value, config_duration_units, 0,
-		    field)) == NULL)
-			return (config_check_bounds(ctx, k, line, key,
-			    *(uint64_t *)field, config_duration_units));
-		return (config_error(ctx, line, key, "`%s`: %s (a duration "
-		    "like 500ms, 10s, 5m, 1h)", value, why));
 	case CONFIG_T_SIZE:
-		if ((why = config_parse_scaled(value, config_size_units, 1,
-		    field)) == NULL)
-			return (config_check_bounds(ctx, k, line, key,
-			    *(uint64_t *)field, config_size_units));
-		return (config_error(ctx, line, key, "`%s`: %s (a size like "
-		    "64KB, 128MB, 1GB)", value, why));
+		return (config_set_scaled(ctx, k, line, key, value, field));
 	case CONFIG_T_ENUM:
 		return (config_set_enum(ctx, k, line, key, value, field));
 	}
-	if (why != NULL)
-		return (config_error(ctx, line, key, "`%s`: %s", value, why));
 	return (0);
 }
 
@@ -515,8 +515,7 @@ config_check_topic(const char *s)
 {
 	size_t	n;
 
-	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-");
+	n = strspn(s, CONFIG_ALNUM "._-");
 	if (s[n] != '\0' || n > 249)
 		return ("not a valid Kafka topic name ([A-Za-z0-9._-], at "
 		    "most 249 characters)");
@@ -561,8 +560,7 @@ config_expand_var(struct config_ctx *ctx, int line, const char *key,
 	close = memchr(p, '}', (size_t)(end - p));
 	if (close == NULL)
 		return (config_error(ctx, line, key, "unterminated ${"));
-	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_");
+	n = strspn(p, CONFIG_ALNUM "_");
 	if (n == 0 || isdigit((unsigned char)*p) ||
 	    (p + n != close && strncmp(p + n, ":-", 2) != 0))
 		return (config_error(ctx, line, key, "bad ${...} reference "
@@ -591,10 +589,15 @@ static char *
 config_expand(struct config_ctx *ctx, int line, const char *key,
     const char *p, const char *end, int expand)
 {
-	struct buf	b = BUF_INIT;
+	struct buf	 b = BUF_INIT;
+	const char	*start = p;
 
+	config_shown_clear(ctx);
 	while (p < end) {
 		if (expand && p[0] == '$' && p + 1 < end && p[1] == '{') {
+			if (ctx->shown == NULL)
+				ctx->shown = xstrndup(start,
+				    (size_t)(end - start));
 			p += 2;
 			if (config_expand_var(ctx, line, key, &p, end,
 			    &b) != 0) {
@@ -644,55 +647,6 @@ config_value(struct config_ctx *ctx, int line, const char *key,
 	return (config_expand(ctx, line, key, s, end, 1));
 }
 
-/* Optimal string alignment distance, capped for long strings. */
-static size_t
-config_distance(const char *a, const char *b)
-{
-	size_t	la = strlen(a), lb = strlen(b), i, j, best;
-	size_t	d[3][65], *prev2, *prev, *cur;
-
-	if (la > 64 || lb > 64)
-		return (SIZE_MAX);
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		cur = d[i % 3];
-		prev = d[(i + 2) % 3];
-		prev2 = d[(i + 1) % 3];
-		cur[0] = i;
-		for (j = 1; j <= lb; j++) {
-			best = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			if (prev[j] + 1 < best)
-				best = prev[j] + 1;
-			if (cur[j - 1] + 1 < best)
-				best = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < best)
-				best = prev2[j - 2] + 1;
-			cur[j] = best;
-		}
-	}
-	return (d[la % 3][lb]);
-}
-
-/* The key of keys closest to word, if close enough to be a typo. */
-static const char *
-config_closest(const char *word, const struct config_key *keys, size_t n)
-{
-	const char	*best = NULL;
-	size_t		 i, d, bestd = SIZE_MAX;
-
-	for (i = 0; i < n; i++) {
-		if ((d = config_distance(word, keys[i].key)) < bestd) {
-			bestd = d;
-			best = keys[i].key;
-		}
-	}
-	if (best != NULL && bestd <= 3 && bestd * 3 <= strlen(word))
-		return (best);
-	return (NULL);
-}
-
 /* A misspelt "kafka." or "job." prefix: the corrected key, or NULL. */
 static char *
 config_fix_prefix(const char *key)
@@ -706,7 +660,7 @@ config_fix_prefix(const char *key)
 		return (NULL);
 	first = xstrndup(key, (size_t)(dot - key));
 	for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-		d = config_distance(first, prefixes[i]);
+		d = suggest_distance(first, prefixes[i]);
 		if (d > 0 && d <= (i == 0 ? 2U : 1U)) {
 			free(first);
 			return (xasprintf("%s%s", prefixes[i], dot));
@@ -724,7 +678,9 @@ config_unknown(struct config_ctx *ctx, int line, const char *key)
 	char		*alt = NULL;
 	int		 rc;
 
-	if ((near = config_closest(key, config_keys, CONFIG_NGLOBAL)) != NULL)
+	near = suggest_closest(key, config_keys, CONFIG_NGLOBAL,
+	    sizeof config_keys[0]);
+	if (near != NULL)
 		alt = xstrdup(near);
 	else if (config_lookup(config_job_keys, CONFIG_NJOB, key) != NULL)
 		return (config_error(ctx, line, key, "unknown key (a per-job "
@@ -747,7 +703,8 @@ config_job_unknown(struct config_ctx *ctx, int line, const char *key,
 	const char	*near;
 	size_t		 i, nl, rl = strlen(rest);
 
-	near = config_closest(rest, config_job_keys, CONFIG_NJOB);
+	near = suggest_closest(rest, config_job_keys, CONFIG_NJOB,
+	    sizeof config_job_keys[0]);
 	for (i = 0; near == NULL && rl > 0 && i < CONFIG_NJOB; i++) {
 		nl = strlen(config_job_keys[i].key);
 		if (nl > rl && config_job_keys[i].key[nl - rl - 1] == '.' &&
@@ -763,88 +720,20 @@ config_job_unknown(struct config_ctx *ctx, int line, const char *key,
 	return (config_error(ctx, line, key, "unknown key"));
 }
 
-static struct config_kv *
-config_kvlist_find(const struct config_kvlist *l, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i < l->count; i++) {
-		if (strcmp(l->items[i].key, key) == 0)
-			return (&l->items[i]);
-	}
-	return (NULL);
-}
-
-static void
-config_kvlist_free(struct config_kvlist *l)
-{
-	size_t	i;
-
-	for (i = 0; i < l->count; i++) {
-		if (config_kafka_is_secret(l->items[i].key))
-			explicit_bzero(l->items[i].value,
-			    strlen(l->items[i].value));
-		free(l->items[i].key);
-		free(l->items[i].value);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->count = 0;
-}
-
-/* librdkafka's complaint about prop, without a secret value in it. */
+/* A kafka.<prop> or job.<name>.kafka.<prop> line, added to l. */
 static int
-config_kafka_error(struct config_ctx *ctx, int line, const char *key,
-    const char *prop, const char *value, const char *errstr)
+config_passthrough(struct config_ctx *ctx, struct config_kvlist *l,
+    int line, const char *key, const char *prop, const char *value)
 {
-	struct buf	 b = BUF_INIT;
-	const char	*p, *hit;
-	size_t		 vl = strlen(value);
-	int		 rc;
+	char	*why;
 
-	if (!config_kafka_is_secret(prop) || vl == 0)
-		return (config_error(ctx, line, key, "%s", errstr));
-	for (p = errstr; (hit = strstr(p, value)) != NULL; p = hit + vl) {
-		buf_append(&b, p, (size_t)(hit - p));
-		buf_puts(&b, CONFIG_REDACTED);
-	}
-	buf_puts(&b, p);
-	rc = config_error(ctx, line, key, "%s", buf_cstr(&b));
-	buf_free(&b);
-	return (rc);
-}
-
-/* A kafka.<prop> or job.<name>.kafka.<prop> line. */
-static int
-config_kafka(struct config_ctx *ctx, struct config_kvlist *l, int line,
-    const char *key, const char *prop, const char *value)
-{
-	struct config_kv	*kv;
-	char			 errstr[512];
-	size_t			 i;
-
-	if (*prop == '\0')
-		return (config_error(ctx, line, key, "missing librdkafka "
-		    "property name"));
-	for (i = 0; i < sizeof config_kafka_owned /
-	    sizeof config_kafka_owned[0]; i++) {
-		if (strcmp(prop, config_kafka_owned[i].prop) == 0)
-			return (config_error(ctx, line, key, "%s",
-			    config_kafka_owned[i].advice));
-	}
-	if ((kv = config_kvlist_find(l, prop)) != NULL)
-		return (config_error(ctx, line, key, "duplicate key (first "
-		    "set at line %d)", kv->line));
-	if (rd_kafka_conf_set(ctx->rk, prop, value, errstr,
-	    sizeof errstr) != RD_KAFKA_CONF_OK)
-		return (config_kafka_error(ctx, line, key, prop, value,
-		    errstr));
-	l->items = xreallocarray(l->items, l->count + 1, sizeof *l->items);
-	kv = &l->items[l->count++];
-	kv->key = xstrdup(prop);
-	kv->value = xstrdup(value);
-	kv->line = line;
-	return (0);
+	why = config_kafka_add(ctx->kafka, l, key, prop, value, ctx->shown,
+	    line);
+	if (why == NULL)
+		return (0);
+	config_error(ctx, line, key, "%s", why);
+	free(why);
+	return (-1);
 }
 
 /* Find job name[0..len), creating it (first named at line) if new. */
@@ -895,11 +784,7 @@ config_job_line(struct config_ctx *ctx, int line, const char *key,
 	const char		*name = key + 4, *rest;
 	size_t			 len, j;
 
-	len = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_-");
-	if (name[len] != '.' && name[len] != '\0')
-		return (config_error(ctx, line, key, "job names are made of "
-		    "letters, digits, _ and -"));
+	len = strspn(name, CONFIG_ALNUM "_-");	/* the key has no other */
 	if (len == 0 || name[len] == '\0' || name[len + 1] == '\0')
 		return (config_error(ctx, line, key, "unknown key (expected "
 		    "job.<name>.<key>)"));
@@ -909,8 +794,8 @@ config_job_line(struct config_ctx *ctx, int line, const char *key,
 	rest = name + len + 1;
 	j = config_job_get(ctx, name, len, line);
 	if (strncmp(rest, "kafka.", 6) == 0)
-		return (config_kafka(ctx, &ctx->cfg->jobs[j].kafka, line, key,
-		    rest + 6, value));
+		return (config_passthrough(ctx, &ctx->cfg->jobs[j].kafka,
+		    line, key, rest + 6, value));
 	if ((k = config_lookup(config_job_keys, CONFIG_NJOB, rest)) == NULL)
 		return (config_job_unknown(ctx, line, key,
 		    ctx->cfg->jobs[j].name, rest));
@@ -927,8 +812,8 @@ config_pair(struct config_ctx *ctx, int line, const char *key,
 	const struct config_key	*k;
 
 	if (strncmp(key, "kafka.", 6) == 0)
-		return (config_kafka(ctx, &ctx->cfg->kafka, line, key, key + 6,
-		    value));
+		return (config_passthrough(ctx, &ctx->cfg->kafka, line, key,
+		    key + 6, value));
 	if (strncmp(key, "job.", 4) == 0)
 		return (config_job_line(ctx, line, key, value));
 	if ((k = config_lookup(config_keys, CONFIG_NGLOBAL, key)) == NULL)
@@ -937,17 +822,37 @@ config_pair(struct config_ctx *ctx, int line, const char *key,
 	    &ctx->glines[k - config_keys], line, key, value));
 }
 
-/* A line without ':'; name its first word only if it looks like a key. */
+/*
+ * A line without ':'.  Name its leading key characters only if they look
+ * like a key: the rest of the line may be a secret ("password=x").
+ */
 static int
 config_no_colon(struct config_ctx *ctx, int line, char *s)
 {
-	const char	*key = "(no key)";
+	const char	*key = "(no key)", *hint = "";
+	size_t		 n;
 
-	s[strcspn(s, " \t")] = '\0';
+	n = strspn(s, CONFIG_ALNUM "._-");
+	if (s[n + strspn(s + n, " \t")] == '=')
+		hint = " (not key=value)";
+	s[n] = '\0';
 	if (config_lookup(config_keys, CONFIG_NGLOBAL, s) != NULL ||
 	    strncmp(s, "job.", 4) == 0 || strncmp(s, "kafka.", 6) == 0)
 		key = s;
-	return (config_error(ctx, line, key, "expected `key: value`"));
+	return (config_error(ctx, line, key, "expected `key: value`%s",
+	    hint));
+}
+
+/* A key with other characters: name only the part before them. */
+static int
+config_bad_key(struct config_ctx *ctx, int line, char *s)
+{
+	size_t	n;
+
+	n = strspn(s, CONFIG_ALNUM "._-");
+	s[n] = '\0';
+	return (config_error(ctx, line, n > 0 ? s : "(no key)", "invalid "
+	    "character in key (letters, digits, '.', '_' and '-' only)"));
 }
 
 /* One line of the file (NUL-terminated, modifiable). */
@@ -968,13 +873,12 @@ config_line(struct config_ctx *ctx, int line, char *s)
 	if (*s == '\0')
 		return (config_error(ctx, line, "(no key)", "missing key "
 		    "before `:`"));
-	if (s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-")] != '\0')
-		return (config_error(ctx, line, s, "invalid key (letters, "
-		    "digits, '.', '_' and '-' only)"));
+	if (s[strspn(s, CONFIG_ALNUM "._-")] != '\0')
+		return (config_bad_key(ctx, line, s));
 	if ((value = config_value(ctx, line, s, colon + 1)) == NULL)
 		return (-1);
 	rc = config_pair(ctx, line, s, value);
+	config_shown_clear(ctx);
 	if (config_is_secret(s))
 		explicit_bzero(value, strlen(value));
 	free(value);
@@ -1007,8 +911,9 @@ config_lines(struct config_ctx *ctx, const char *text)
 }
 
 /*
- * Give every unset key of a table its default; then a required key still
- * unset is an error at line missing.  prefix makes the full key names.
+ * Give every unset key of a table its default (a string key set to the
+ * empty string is unset too); then a required key still unset is an error
+ * at line missing.  prefix makes the full key names.
  */
 static int
 config_defaults(struct config_ctx *ctx, const struct config_key *keys,
@@ -1022,11 +927,14 @@ config_defaults(struct config_ctx *ctx, const struct config_key *keys,
 	for (i = 0; rc == 0 && i < n; i++) {
 		k = &keys[i];
 		key = xasprintf("%s%s", prefix, k->key);
-		if (lines[i] == 0 && k->dflt != NULL) {
+		if (k->dflt != NULL && (lines[i] == 0 ||
+		    (k->type == CONFIG_T_STRING &&
+		    *(char **)((char *)base + k->off) == NULL))) {
 			v = config_expand(ctx, 0, key, k->dflt,
 			    k->dflt + strlen(k->dflt), 1);
 			rc = v == NULL ? -1 : config_set(ctx, k, base, 0, key,
 			    v);
+			config_shown_clear(ctx);
 			free(v);
 		}
 		if (rc == 0 && (k->flags & CONFIG_F_REQUIRED) &&
@@ -1070,14 +978,6 @@ config_job_error(struct config_ctx *ctx, size_t j, const char *key,
 	return (-1);
 }
 
-static int
-config_has_brokers(const struct config_kvlist *l)
-{
-	return (config_kvlist_find(l, "bootstrap.servers") != NULL ||
-	    config_kvlist_find(l, "metadata.broker.list") != NULL ||
-	    config_kvlist_find(l, "test.mock.num.brokers") != NULL);
-}
-
 /* Defaults and checks of one job that need the whole file. */
 static int
 config_finish_job(struct config_ctx *ctx, size_t j)
@@ -1109,8 +1009,8 @@ config_finish_job(struct config_ctx *ctx, size_t j)
 		return (config_job_error(ctx, j, "sink.compression",
 		    "snappy support is not built in (use zstd)"));
 #endif
-	if (!config_has_brokers(&ctx->cfg->kafka) &&
-	    !config_has_brokers(&job->kafka))
+	if (!config_kafka_has_brokers(&ctx->cfg->kafka) &&
+	    !config_kafka_has_brokers(&job->kafka))
 		return (config_error(ctx, job->line, "kafka.bootstrap.servers",
 		    "required key missing (needed by job %s)", job->name));
 	return (0);
@@ -1180,13 +1080,14 @@ config_parse(const char *name, const char *text, char **cause)
 	ctx.cfg = xcalloc(1, sizeof *ctx.cfg);
 	ctx.cfg->path = xstrdup(name);
 	ctx.glines = xcalloc(CONFIG_NGLOBAL, sizeof *ctx.glines);
-	ctx.rk = rd_kafka_conf_new();
+	ctx.kafka = config_kafka_new();
 	rc = config_lines(&ctx, text);
 	if (rc == 0)
 		rc = config_finish(&ctx);
-	rd_kafka_conf_destroy(ctx.rk);
+	config_kafka_free(ctx.kafka);
 	free(ctx.glines);
 	free(ctx.jlines);
+	free(ctx.shown);
 	if (rc != 0) {
 		config_free(ctx.cfg);
 		*cause = ctx.cause;
@@ -1276,11 +1177,11 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	config_free_strings(config_keys, CONFIG_NGLOBAL, cfg);
-	config_kvlist_free(&cfg->kafka);
+	config_kafka_list_free(&cfg->kafka);
 	for (j = 0; j < cfg->njobs; j++) {
 		job = &cfg->jobs[j];
 		config_free_strings(config_job_keys, CONFIG_NJOB, job);
-		config_kvlist_free(&job->kafka);
+		config_kafka_list_free(&job->kafka);
 		free(job->name);
 		free(job->table_namespace);
 		free(job->table_name);
@@ -1354,22 +1255,25 @@ config_visit_kafka(const struct config_kvlist *l, const char *prefix,
 }
 
 void
+config_visit_job(const struct config_job *job, config_visit_fn fn, void *arg)
+{
+	char	*prefix;
+
+	prefix = xasprintf("job.%s.", job->name);
+	config_visit_keys(config_job_keys, CONFIG_NJOB, job, prefix, fn, arg);
+	free(prefix);
+	prefix = xasprintf("job.%s.kafka.", job->name);
+	config_visit_kafka(&job->kafka, prefix, fn, arg);
+	free(prefix);
+}
+
+void
 config_visit(const struct config *cfg, config_visit_fn fn, void *arg)
 {
-	const struct config_job	*job;
-	char			*prefix;
-	size_t			 j;
+	size_t	j;
 
 	config_visit_keys(config_keys, CONFIG_NGLOBAL, cfg, "", fn, arg);
 	config_visit_kafka(&cfg->kafka, "kafka.", fn, arg);
-	for (j = 0; j < cfg->njobs; j++) {
-		job = &cfg->jobs[j];
-		prefix = xasprintf("job.%s.", job->name);
-		config_visit_keys(config_job_keys, CONFIG_NJOB, job, prefix,
-		    fn, arg);
-		free(prefix);
-		prefix = xasprintf("job.%s.kafka.", job->name);
-		config_visit_kafka(&job->kafka, prefix, fn, arg);
-		free(prefix);
-	}
+	for (j = 0; j < cfg->njobs; j++)
+		config_visit_job(&cfg->jobs[j], fn, arg);
 }

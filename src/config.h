@@ -11,10 +11,11 @@
  * kept, but config_is_secret() names them so every dump redacts them; no
  * error message ever contains one.
  *
- * Every key, its type, default and bounds are declared in tbl/config-keys.h.
- * An optional string key given an empty value is unset (NULL).  A struct
- * config is immutable once returned; the jobs array and every string in it
- * live until config_free().
+ * Every key, its type, default and bounds are declared in tbl/config-keys.h;
+ * the file format is documented in bronzed.conf(5) (src/bronzed.conf.5).
+ * A string key given an empty value takes its default (NULL if none).  A
+ * struct config is immutable once returned; the jobs array and every string
+ * in it live until config_free().
  */
 #ifndef BRONZE_CONFIG_H
 #define BRONZE_CONFIG_H
@@ -102,9 +103,9 @@ struct config {
 	char			*catalog_token;		/* secret */
 
 	char			*s3_endpoint;
-	char			*s3_region;	/* default $AWS_REGION, us-east-1 */
+	char			*s3_region;	/* $AWS_REGION, us-east-1 */
 	int			 s3_path_style;	/* default 1 */
-	char			*s3_access_key_id;	/* secret, $AWS_ACCESS_KEY_ID */
+	char			*s3_access_key_id;	/* secret, $AWS_... */
 	char			*s3_secret_access_key;	/* secret, $AWS_SECRET_... */
 
 	struct config_kvlist	 kafka;		/* kafka.* passthrough */
@@ -132,11 +133,27 @@ int		 config_is_secret(const char *key);
  */
 typedef void (*config_visit_fn)(const char *key, const char *value,
     int is_secret, void *arg);
+/*
+ * Order: global keys in table order, kafka.* sorted, then each job's keys
+ * (job.<name>.*, table order, then job.<name>.kafka.* sorted).  Values are
+ * canonical: durations "10s"/"500ms", sizes "128MB", booleans true/false.
+ * Unset optional strings are skipped.  Secret values are passed as they
+ * are with is_secret set: a dump must print "******" instead.
+ */
 void		 config_visit(const struct config *, config_visit_fn, void *);
+/* Only one job's settings, as config_visit names them. */
+void		 config_visit_job(const struct config_job *, config_visit_fn,
+		    void *);
 
-/* Parse "10s", "500ms", "2m", "1h" into milliseconds; -1 on error. */
+/*
+ * Parse "10s", "500ms", "2m", "1h" (a plain number is ms) into
+ * milliseconds; -1 on error (garbage, negative, overflow).
+ */
 int		 config_parse_duration(const char *, uint64_t *ms);
-/* Parse "128MB", "64KB", "1GB", "4096" into bytes; -1 on error. */
+/*
+ * Parse "128MB", "64KB", "1GB", "4096" into bytes; units are
+ * case-insensitive and binary (KB = KiB = 1024); -1 on error.
+ */
 int		 config_parse_size(const char *, uint64_t *bytes);
 
 #endif

@@ -64,6 +64,8 @@ for (const f of files) {
     `kafka.sasl.password: ${secret}\nkafka.sasl.password: ${secret}\n`,
     `catalog.token ${secret}\n`,
     `${secret}\n`,
+    `kafka.sasl.password=${secret}\n`,
+    `s3.secret-access-key=${secret}:x\n`,
   ];
   broken.forEach((text, i) => {
     const file = path.join(tmp, `s${i}.conf`);
