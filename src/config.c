@@ -1041,6 +1041,18 @@ config_cross_jobs(struct config_ctx *ctx)
 	return (0);
 }
 
+/* Where global key was set (1 if not in the file). */
+static int
+config_key_line(const struct config_ctx *ctx, const char *key)
+{
+	const struct config_key	*k;
+	int			 line;
+
+	k = config_lookup(config_keys, CONFIG_NGLOBAL, key);
+	line = ctx->glines[k - config_keys];
+	return (line != 0 ? line : 1);
+}
+
 /* Defaults and checks that need the whole file. */
 static int
 config_finish(struct config_ctx *ctx)
@@ -1053,11 +1065,16 @@ config_finish(struct config_ctx *ctx)
 	    "", 1) != 0)
 		return (-1);
 	if (cfg->catalog_type == CONFIG_CATALOG_REST &&
-	    cfg->catalog_uri == NULL) {
-		line = ctx->glines[config_lookup(config_keys, CONFIG_NGLOBAL,
-		    "catalog.type") - config_keys];
-		return (config_error(ctx, line, "catalog.uri", "required key "
-		    "missing (catalog.type is rest)"));
+	    cfg->catalog_uri == NULL)
+		return (config_error(ctx, config_key_line(ctx, "catalog.type"),
+		    "catalog.uri", "required key missing (catalog.type is "
+		    "rest)"));
+	if (cfg->metrics_port != 0 && cfg->metrics_port == cfg->admin_port) {
+		line = config_key_line(ctx, "metrics.port");
+		if (config_key_line(ctx, "admin.port") > line)
+			line = config_key_line(ctx, "admin.port");
+		return (config_error(ctx, line, "metrics.port", "%d is also "
+		    "admin.port", cfg->metrics_port));
 	}
 	if (cfg->njobs == 0)
 		return (config_error(ctx, 1, "job.<name>.source.topic", "no "

@@ -457,6 +457,12 @@ static const struct {
 	  "x.conf:6: job.a.sink.compression-level: only zstd has levels" },
 	{ "catalog.type: rest", "x.conf:5: catalog.uri: required key missing "
 	  "(catalog.type is rest)" },
+	{ "metrics.port: 8082", "x.conf:5: metrics.port: 8082 is also "
+	  "admin.port" },
+	{ "metrics.port: 1234\nadmin.port: 1234", "x.conf:6: metrics.port: "
+	  "1234 is also admin.port" },
+	{ "metrics.port: 0\nadmin.port: 0\ncatalog.type: REST",
+	  "x.conf:7: catalog.uri: required key missing" },
 	{ "catalog.uri: ftp://x", "x.conf:5: catalog.uri: `ftp://x`: not an "
 	  "http:// or https:// URL" },
 	{ "s3.endpoint: http://", "x.conf:5: s3.endpoint: `http://`: URL "
