@@ -8,10 +8,12 @@
  * ${ENV:-default} expanded except inside single quotes).  Each key is
  * recorded with the line that set it, so a later check (a required key, a
  * table written twice) can point at the right line.  Parsing stops at the
- * first error.  kafka.* properties are checked by librdkafka itself on a
- * scratch rd_kafka_conf_t; its property listing supplies spelling hints and
- * whether a property is producer-only.
+ * first error.  kafka.* properties go to config-kafka.c, where librdkafka
+ * itself judges them.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -98,6 +100,7 @@ static const char *const config_value_type_names[] = {
 	"binary", "string", NULL
 };
 
+static const char	*config_check_address(const char *);
 static const char	*config_check_url(const char *);
 static const char	*config_check_topic(const char *);
 static const char	*config_check_table(const char *);
@@ -492,6 +495,18 @@ config_render(const struct config_key *k, const void *base, char *out,
 		return (k->names[*(const int *)field]);
 	}
 	return (out);
+}
+
+static const char *
+config_check_address(const char *s)
+{
+	struct in6_addr	a;
+
+	if (strcmp(s, "localhost") == 0 || inet_pton(AF_INET, s, &a) == 1 ||
+	    inet_pton(AF_INET6, s, &a) == 1)
+		return (NULL);
+	return ("not an IP address or localhost (the port is a key of its "
+	    "own)");
 }
 
 static const char *

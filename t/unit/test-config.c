@@ -499,6 +499,10 @@ static const struct {
 	  "01234.source.topic: x", "x.conf:5: job.x1234567890123456789012345"
 	  "6789012345678901234567890123456789" },
 	{ "admin.bind: \"x", "x.conf:5: admin.bind: unterminated quote" },
+	{ "admin.bind: 0.0.0.0:8082", "x.conf:5: admin.bind: `0.0.0.0:8082`: "
+	  "not an IP address or localhost" },
+	{ "admin.bind: example.com", "x.conf:5: admin.bind: `example.com`: "
+	  "not an IP address" },
 	{ "admin.bind: 'x' y", "x.conf:5: admin.bind: text after the closing "
 	  "quote" },
 	{ "kafka.fetch.min.byte: 1", "x.conf:5: kafka.fetch.min.byte: No such "
