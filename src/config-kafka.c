@@ -148,7 +148,6 @@ config_kafka_new(void)
 
 	ck = xcalloc(1, sizeof *ck);
 	ck->rk = rd_kafka_conf_new();
-	config_kafka_load(ck);
 	return (ck);
 }
 
@@ -272,6 +271,8 @@ config_kafka_add(struct config_kafka *ck, struct config_kvlist *l,
 
 	if (*prop == '\0')
 		return (xstrdup("missing librdkafka property name"));
+	if (ck->props == NULL)
+		config_kafka_load(ck);	/* on first use: a few ms */
 	for (i = 0; i < sizeof config_kafka_owned /
 	    sizeof config_kafka_owned[0]; i++) {
 		if (strcmp(prop, config_kafka_owned[i].prop) == 0)

@@ -8,10 +8,12 @@
  * ${ENV:-default} expanded except inside single quotes).  Each key is
  * recorded with the line that set it, so a later check (a required key, a
  * table written twice) can point at the right line.  Parsing stops at the
- * first error.  kafka.* properties are checked by librdkafka itself on a
- * scratch rd_kafka_conf_t; its property listing supplies spelling hints and
- * whether a property is producer-only.
+ * first error.  kafka.* properties go to config-kafka.c, where librdkafka
+ * itself judges them.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -98,6 +100,7 @@ static const char *const config_value_type_names[] = {
 	"binary", "string", NULL
 };
 
+static const char	*config_check_address(const char *);
 static const char	*config_check_url(const char *);
 static const char	*config_check_topic(const char *);
 static const char	*config_check_table(const char *);
@@ -492,6 +495,18 @@ config_render(const struct config_key *k, const void *base, char *out,
 		return (k->names[*(const int *)field]);
 	}
 	return (out);
+}
+
+static const char *
+config_check_address(const char *s)
+{
+	struct in6_addr	a;
+
+	if (strcmp(s, "localhost") == 0 || inet_pton(AF_INET, s, &a) == 1 ||
+	    inet_pton(AF_INET6, s, &a) == 1)
+		return (NULL);
+	return ("not an IP address or localhost (the port is a key of its "
+	    "own)");
 }
 
 static const char *
@@ -1041,6 +1056,18 @@ config_cross_jobs(struct config_ctx *ctx)
 	return (0);
 }
 
+/* Where global key was set (1 if not in the file). */
+static int
+config_key_line(const struct config_ctx *ctx, const char *key)
+{
+	const struct config_key	*k;
+	int			 line;
+
+	k = config_lookup(config_keys, CONFIG_NGLOBAL, key);
+	line = ctx->glines[k - config_keys];
+	return (line != 0 ? line : 1);
+}
+
 /* Defaults and checks that need the whole file. */
 static int
 config_finish(struct config_ctx *ctx)
@@ -1053,11 +1080,16 @@ config_finish(struct config_ctx *ctx)
 	    "", 1) != 0)
 		return (-1);
 	if (cfg->catalog_type == CONFIG_CATALOG_REST &&
-	    cfg->catalog_uri == NULL) {
-		line = ctx->glines[config_lookup(config_keys, CONFIG_NGLOBAL,
-		    "catalog.type") - config_keys];
-		return (config_error(ctx, line, "catalog.uri", "required key "
-		    "missing (catalog.type is rest)"));
+	    cfg->catalog_uri == NULL)
+		return (config_error(ctx, config_key_line(ctx, "catalog.type"),
+		    "catalog.uri", "required key missing (catalog.type is "
+		    "rest)"));
+	if (cfg->metrics_port != 0 && cfg->metrics_port == cfg->admin_port) {
+		line = config_key_line(ctx, "metrics.port");
+		if (config_key_line(ctx, "admin.port") > line)
+			line = config_key_line(ctx, "admin.port");
+		return (config_error(ctx, line, "metrics.port", "%d is also "
+		    "admin.port", cfg->metrics_port));
 	}
 	if (cfg->njobs == 0)
 		return (config_error(ctx, 1, "job.<name>.source.topic", "no "

@@ -17,9 +17,9 @@ const env = { PATH: process.env.PATH };
 for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'])
   if (process.env[k] !== undefined) env[k] = process.env[k];
 
-function check(file) {
+function check(file, extra = {}) {
   const r = spawnSync(bronzed, ['--check-config', '-c', file],
-    { env, encoding: 'utf8', timeout: 20000 });
+    { env: { ...env, ...extra }, encoding: 'utf8', timeout: 20000 });
   if (r.error) throw r.error;
   return r;
 }
@@ -30,6 +30,17 @@ for (const name of ['bronzed.conf', 'bronzed-local.conf']) {
   t.eq(r.status, 0, `${name}: --check-config exits 0`);
   t.ok(r.stdout.includes('configuration OK (2 job(s))'),
     `${name}: reports two jobs`, r.stdout + r.stderr);
+}
+
+{
+  const local = path.join(srcdir, 'etc', 'bronzed-local.conf');
+  const r = check(local, { BRONZE_KAFKA_BOOTSTRAP: 'broker:1234' });
+  t.eq(r.status, 0, 'bronzed-local.conf with BRONZE_KAFKA_BOOTSTRAP set');
+  const missing = path.join(srcdir, 't', 'conf', 'no-such-file.conf');
+  const m = check(missing);
+  t.eq(m.status, 78, 'a missing file exits 78');
+  t.ok(m.stderr.includes(`${missing}: No such file or directory`),
+    'a missing file is named', m.stderr);
 }
 
 const dir = path.join(srcdir, 't', 'conf', 'bad');

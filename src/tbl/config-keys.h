@@ -21,8 +21,8 @@
  */
 
 CONFIG_KEY("admin.bind", admin_bind, STRING, "127.0.0.1", 0, 0,
-    NULL, NULL, 0,
-    "address the admin API listens on")
+    NULL, config_check_address, 0,
+    "IP address the admin API and metrics listen on, or localhost")
 CONFIG_KEY("admin.port", admin_port, PORT, "8082", 0, 65535,
     NULL, NULL, 0,
     "admin API port (0 picks any free port)")

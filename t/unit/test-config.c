@@ -457,6 +457,12 @@ static const struct {
 	  "x.conf:6: job.a.sink.compression-level: only zstd has levels" },
 	{ "catalog.type: rest", "x.conf:5: catalog.uri: required key missing "
 	  "(catalog.type is rest)" },
+	{ "metrics.port: 8082", "x.conf:5: metrics.port: 8082 is also "
+	  "admin.port" },
+	{ "metrics.port: 1234\nadmin.port: 1234", "x.conf:6: metrics.port: "
+	  "1234 is also admin.port" },
+	{ "metrics.port: 0\nadmin.port: 0\ncatalog.type: REST",
+	  "x.conf:7: catalog.uri: required key missing" },
 	{ "catalog.uri: ftp://x", "x.conf:5: catalog.uri: `ftp://x`: not an "
 	  "http:// or https:// URL" },
 	{ "s3.endpoint: http://", "x.conf:5: s3.endpoint: `http://`: URL "
@@ -493,6 +499,10 @@ static const struct {
 	  "01234.source.topic: x", "x.conf:5: job.x1234567890123456789012345"
 	  "6789012345678901234567890123456789" },
 	{ "admin.bind: \"x", "x.conf:5: admin.bind: unterminated quote" },
+	{ "admin.bind: 0.0.0.0:8082", "x.conf:5: admin.bind: `0.0.0.0:8082`: "
+	  "not an IP address or localhost" },
+	{ "admin.bind: example.com", "x.conf:5: admin.bind: `example.com`: "
+	  "not an IP address" },
 	{ "admin.bind: 'x' y", "x.conf:5: admin.bind: text after the closing "
 	  "quote" },
 	{ "kafka.fetch.min.byte: 1", "x.conf:5: kafka.fetch.min.byte: No such "
