@@ -1,7 +1,7 @@
 // pq-duck.mjs: the DuckDB side of bench/parquet-bench. Loads ROWS (a Parquet
 // file of the benchmark rows) into an in-memory table, then times
 // COPY ... TO OUT (FORMAT parquet, COMPRESSION codec, COMPRESSION_LEVEL
-// level) with the given thread counts, best of 3. With --ours=FILE (pq-bench
+// level) with the given thread counts, best of 5. With --ours=FILE (pq-bench
 // JSON lines) and --md=FILE it writes the comparison report; else prints JSON.
 // usage: node pq-duck.mjs ROWS OUT CODEC LEVEL THREADS... [--ours=F --md=F --cmd=S]
 // (env BRONZE_NODE_MODULES)
@@ -25,7 +25,7 @@ const res = { rows: n, version: (await con.runAndReadAll('SELECT version()')).ge
 for (const th of threads) {
   await con.run(`SET threads = ${th}`);
   let best = Infinity;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const t0 = process.hrtime.bigint();
     await con.run(`COPY t TO '${out}' (FORMAT parquet, ${opts})`);
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
@@ -58,7 +58,7 @@ Workload: ${best.rows.toLocaleString('en-US')} rows of the bronze schema (ids 1-
 the same way for both engines: ${mb.toFixed(1)} MB of values. Codec ${codec}, level ${level}.
 Both write to tmpfs; generation and loading are not timed. Our writer: best of
 ${ours.length} runs (one process, one thread). DuckDB: \`COPY t TO ... (FORMAT parquet,
-COMPRESSION ${codec}${codec === 'zstd' ? `, COMPRESSION_LEVEL ${level}` : ''})\` from an in-memory table, best of 3,
+COMPRESSION ${codec}${codec === 'zstd' ? `, COMPRESSION_LEVEL ${level}` : ''})\` from an in-memory table, best of 5,
 \`SET threads\` as listed.
 
 | writer | threads | seconds | rows/s | MB/s | file MB | DuckDB time / ours |

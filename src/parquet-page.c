@@ -219,23 +219,46 @@ pq_stat_merge_(struct pq_stat *to, const struct pq_stat *from,
 	pq_stat_update(to, l, tmp, 0);
 }
 
+/* Up to 8 bytes as a little-endian word (no libc call for short tails). */
+static inline uint64_t
+pq_load(const uint8_t *p, size_t n)
+{
+	uint64_t	w = 0;
+	size_t		i;
+
+	if (n == 8) {
+		memcpy(&w, p, 8);
+		return (w);
+	}
+	for (i = 0; i < n; i++)
+		w |= (uint64_t)p[i] << (8 * i);
+	return (w);
+}
+
 static uint32_t
 pq_hash(const uint8_t *p, size_t len)
 {
 	uint64_t	h = 0x9e3779b97f4a7c15ull ^ len, w;
 
-	while (len >= 8) {
+	while (len > 8) {
 		memcpy(&w, p, 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdull;
 		h ^= h >> 29;
 		p += 8;
 		len -= 8;
 	}
-	w = 0;
-	memcpy(&w, p, len);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h = (h ^ pq_load(p, len)) * 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 32;
 	return ((uint32_t)h);
+}
+
+/* Equal values; short ones without a libc call. */
+static inline int
+pq_same(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	if (len <= 8)
+		return (pq_load(a, len) == pq_load(b, len));
+	return (memcmp(a, b, len) == 0);
 }
 
 static void
@@ -295,7 +318,7 @@ pq_dict_index(struct pq_writer *w, struct pq_leaf *l, const uint8_t *p,
 	for (s = h & mask; (e = l->slots[s]) != 0; s = (s + 1) & mask) {
 		d = &l->dents[e - 1];
 		if (d->hash == h && d->len == len &&
-		    memcmp(l->dict.data + d->off, p, len) == 0)
+		    pq_same(l->dict.data + d->off, p, len))
 			return (e - 1);
 	}
 	l->slots[s] = (uint32_t)l->ndict + 1;
@@ -426,40 +449,56 @@ pq_compress_(struct pq_writer *w, const uint8_t *src, size_t len,
 	}
 }
 
-/* Encode, compress and append the current page to the column chunk. */
-void
-pq_leaf_cut_page_(struct pq_writer *w, struct pq_leaf *l)
+/* Levels and values of the page, in w->page unless it is values alone. */
+static const struct buf *
+pq_page_payload(struct pq_writer *w, struct pq_leaf *l, int *enc)
 {
-	const uint8_t	*out;
-	size_t		 clen;
-	int		 enc = PQ_ENC_PLAIN, bw;
+	int	bw;
 
-	if (l->nlevels == 0)
-		return;
+	*enc = PQ_ENC_PLAIN;
+	if (l->dict_on && l->ndict > 0)
+		*enc = PQ_ENC_RLE_DICTIONARY;
+	else if (l->max_def == 0 && l->max_rep == 0)
+		return (&l->values);	/* required, plain: no copy */
 	buf_reset(&w->page);
 	if (l->max_rep > 0)
 		pq_levels(&w->page, &l->reps, l->max_rep);
 	if (l->max_def > 0)
 		pq_levels(&w->page, &l->defs, l->max_def);
-	if (l->dict_on && l->ndict > 0) {
-		enc = PQ_ENC_RLE_DICTIONARY;
-		bw = pq_bit_width_((uint32_t)l->ndict - 1);
-		if (bw == 0)
-			bw = 1;
-		buf_putc(&w->page, (uint8_t)bw);
-		pq_rle_encode_(&w->page, (const uint32_t *)l->values.data,
-		    l->values.len / 4, bw);
-		l->dict_pages++;
-	} else {
+	if (*enc == PQ_ENC_PLAIN) {
 		buf_append(&w->page, l->values.data, l->values.len);
-		l->plain_pages++;
+		return (&w->page);
 	}
-	out = pq_compress_(w, w->page.data, w->page.len, &clen);
-	pq_page_header_(&w->hdr, PQ_PAGE_DATA, w->page.len, clen, l->nlevels,
-	    enc);
+	bw = pq_bit_width_((uint32_t)l->ndict - 1);
+	if (bw == 0)
+		bw = 1;
+	buf_putc(&w->page, (uint8_t)bw);
+	pq_rle_encode_(&w->page, (const uint32_t *)l->values.data,
+	    l->values.len / 4, bw);
+	return (&w->page);
+}
+
+/* Encode, compress and append the current page to the column chunk. */
+void
+pq_leaf_cut_page_(struct pq_writer *w, struct pq_leaf *l)
+{
+	const struct buf	*p;
+	const uint8_t		*out;
+	size_t			 clen;
+	int			 enc;
+
+	if (l->nlevels == 0)
+		return;
+	p = pq_page_payload(w, l, &enc);
+	if (enc == PQ_ENC_PLAIN)
+		l->plain_pages++;
+	else
+		l->dict_pages++;
+	out = pq_compress_(w, p->data, p->len, &clen);
+	pq_page_header_(&w->hdr, PQ_PAGE_DATA, p->len, clen, l->nlevels, enc);
 	buf_append(&l->chunk, w->hdr.data, w->hdr.len);
 	buf_append(&l->chunk, out, clen);
-	l->chunk_usize += (int64_t)(w->hdr.len + w->page.len);
+	l->chunk_usize += (int64_t)(w->hdr.len + p->len);
 	buf_reset(&l->values);
 	buf_reset(&l->defs);
 	buf_reset(&l->reps);

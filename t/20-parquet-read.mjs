@@ -18,6 +18,7 @@ const { parquetReadObjects, parquetMetadata } = await dep('hyparquet');
 const { compressors } = await dep('hyparquet-compressors');
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pq-read-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 execFileSync(gen, [dir], { timeout: 30000 });
 const inst = await DuckDBInstance.create(':memory:', { threads: '1' });
 const con = await inst.connect();
@@ -260,5 +261,4 @@ t.ok(Number(kv[0][0]) >= 1, 'bronze: topic is dictionary-encoded');
 
 con.closeSync();
 inst.closeSync();
-rmSync(dir, { recursive: true, force: true });
 await t.done();
