@@ -8,8 +8,8 @@
  * With -r FILE it only writes the same rows uncompressed, so that another
  * engine can load exactly the same data.
  *
- * usage: pq-bench [-n rows] [-c zstd|snappy|none] [-l level] [-o out]
- *        [-r rows.parquet]
+ * usage: pq-bench [-D] [-n rows] [-c zstd|snappy|none] [-l level]
+ *        [-o out] [-r rows.parquet]      (-D: no dictionary encoding)
  */
 #include <sys/resource.h>
 
@@ -215,8 +215,11 @@ main(int argc, char **argv)
 	int			 ch;
 
 	pq_options_default(&o);
-	while ((ch = getopt(argc, argv, "c:l:n:o:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "Dc:l:n:o:r:")) != -1) {
 		switch (ch) {
+		case 'D':
+			o.dictionary = 0;
+			break;
 		case 'c':
 			if (pq_codec_from_name(optarg, &o.codec) != 0) {
 				fprintf(stderr, "pq-bench: bad codec\n");
@@ -236,7 +239,7 @@ main(int argc, char **argv)
 			rawpath = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: pq-bench [-n rows] [-c codec] "
+			fprintf(stderr, "usage: pq-bench [-D] [-n rows] [-c codec] "
 			    "[-l level] [-o out] [-r rows.parquet]\n");
 			return (2);
 		}

@@ -373,6 +373,9 @@ pq_writer_flush(struct pq_writer *w, char **cause)
 		*cause = xstrdup("parquet: writer failed earlier");
 		return (-1);
 	}
+	for (i = 0; i < w->ncols; i++)
+		if (w->colstate[i] != PQ_CS_UNSET)
+			fatalx("parquet: row group ended inside a row");
 	if (w->rg_rows == 0)
 		return (0);
 	for (i = 0; i < w->nleaves; i++)

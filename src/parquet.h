@@ -120,7 +120,7 @@ void		 pq_map_put(struct pq_writer *, size_t, const void *, size_t,
 		     const void *, size_t);
 int		 pq_writer_end_row(struct pq_writer *, char **);
 
-/* End the current row group now (no-op when it is empty). */
+/* End the current row group now, between rows (no-op when empty). */
 int		 pq_writer_flush(struct pq_writer *, char **);
 /* Bytes held in memory (pages of the open row group). */
 size_t		 pq_writer_buffered_bytes(const struct pq_writer *);
@@ -129,6 +129,7 @@ uint64_t	 pq_writer_written_bytes(const struct pq_writer *);
 uint64_t	 pq_writer_rows(const struct pq_writer *);
 /* Flush, write the footer; the metrics stay valid until free. */
 int		 pq_writer_close(struct pq_writer *, char **);
+/* Iceberg metrics of a closed writer (NULL before a successful close). */
 const struct pq_metrics *pq_writer_metrics(const struct pq_writer *);
 
 #endif
