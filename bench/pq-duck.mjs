@@ -59,7 +59,9 @@ the same way for both engines: ${mb.toFixed(1)} MB of values. Codec ${codec}, le
 Both write to tmpfs; generation and loading are not timed. Our writer: best of
 ${ours.length} runs (one process, one thread). DuckDB: \`COPY t TO ... (FORMAT parquet,
 COMPRESSION ${codec}${codec === 'zstd' ? `, COMPRESSION_LEVEL ${level}` : ''})\` from an in-memory table, best of 5,
-\`SET threads\` as listed.
+\`SET threads\` as listed (DuckDB's own default row groups of 122,880 rows; ours: one
+128 MB row group). Load average when the report was written: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}
+(the machine is shared, so repeat runs vary by +-30%).
 
 | writer | threads | seconds | rows/s | MB/s | file MB | DuckDB time / ours |
 |---|---|---|---|---|---|---|
