@@ -180,6 +180,13 @@ for (const name of names) {
   }
   t.eq(ps, wantIds, `${name}: parquet_schema field ids`);
 
+  // Footer key/value metadata (iceberg.schema) and created_by.
+  const kv = await q(`SELECT decode(key), decode(value) FROM parquet_kv_metadata(${fsql})`);
+  t.eq(kv, side.kv, `${name}: key_value_metadata`);
+  const fm = await q(`SELECT created_by, num_rows::INTEGER, format_version FROM parquet_file_metadata(${fsql})`);
+  t.ok(/^bronzed version /.test(fm[0][0]) && fm[0][1] === rows.length && String(fm[0][2]) === '1',
+    `${name}: created_by, num_rows, version`, JSON.stringify(fm));
+
   // Row groups, codecs, sizes and statistics from parquet_metadata().
   const md = await q(`SELECT row_group_id, row_group_num_rows, column_id, num_values,
       stats_null_count, stats_min_value, stats_max_value, compression,
@@ -239,6 +246,7 @@ for (const name of names) {
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   const meta = parquetMetadata(ab);
   t.eq(Number(meta.num_rows), rows.length, `${name}: hyparquet num_rows`);
+  t.eq(meta.key_value_metadata.map((e) => [e.key, e.value]), side.kv, `${name}: hyparquet key_value_metadata`);
   const objs = await parquetReadObjects({ file: ab, compressors, utf8: false,
     parsers: { timestampFromMicroseconds: (v) => v } });
   bad = -1;

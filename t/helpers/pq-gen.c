@@ -453,7 +453,15 @@ gen_sidecar(FILE *f, const struct scenario *s, const struct pq_options *o,
 	size_t				 i;
 
 	buf_printf(&b, "{\"name\":\"%s\",\"codec\":%d,\"dictionary\":%d,"
-	    "\"schema\":[", s->name, (int)o->codec, o->dictionary);
+	    "\"kv\":[", s->name, (int)o->codec, o->dictionary);
+	for (i = 0; i < o->nkv; i++) {
+		buf_printf(&b, "%s[", i ? "," : "");
+		json_str(&b, o->kv[i].key, strlen(o->kv[i].key));
+		buf_putc(&b, ',');
+		json_str(&b, o->kv[i].value, strlen(o->kv[i].value));
+		buf_putc(&b, ']');
+	}
+	buf_puts(&b, "],\"schema\":[");
 	for (i = 0; i < s->ncols; i++)
 		buf_printf(&b, "%s{\"name\":\"%s\",\"type\":\"%s\","
 		    "\"required\":%s,\"id\":%d,\"key_id\":%d,\"value_id\":%d}",
@@ -492,13 +500,21 @@ gen_sidecar(FILE *f, const struct scenario *s, const struct pq_options *o,
 static int
 gen_one(const char *dir, const struct scenario *s)
 {
+	struct pq_kv		 kv[] = {
+		{ "iceberg.schema", "{\"type\":\"struct\",\"schema-id\":0,"
+		    "\"fields\":[]}" },
+		{ "pq-gen.scenario", NULL },
+	};
 	struct pq_options	 o;
 	struct gen		 g;
 	FILE			*f, *sf;
 	char			*path, *cause = NULL;
 	size_t			 i;
 
+	kv[1].value = s->name;
 	pq_options_default(&o);
+	o.kv = kv;
+	o.nkv = 2;
 	s->opts(&o);
 	memset(&g, 0, sizeof g);
 	g.rng = 0x2545f4914f6cdd1dull ^ strlen(s->name);
