@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "parquet.h"
@@ -133,8 +134,7 @@ void	pq_rle_encode_u8_(struct buf *, const uint8_t *, size_t, int);
 int	pq_bit_width_(uint32_t);
 void	pq_leaf_value_(struct pq_writer *, struct pq_leaf *, const void *,
 	    size_t);
-void	pq_leaf_level_(struct pq_leaf *, int, int);
-void	pq_leaf_end_row_(struct pq_writer *, struct pq_leaf *);
+void	pq_leaf_row_done_(struct pq_writer *, struct pq_leaf *);
 void	pq_leaf_cut_page_(struct pq_writer *, struct pq_leaf *);
 void	pq_leaf_reset_chunk_(struct pq_writer *, struct pq_leaf *);
 void	pq_leaf_free_(struct pq_leaf *);
@@ -152,5 +152,52 @@ void	pq_footer_(struct pq_writer *, struct buf *);
 int	pq_bound_(enum pq_type, int, const uint8_t *, size_t, size_t,
 	    uint8_t *, size_t *);
 void	pq_leaf_metrics_(const struct pq_leaf *, struct pq_col_metrics *);
+
+/* Append without a call when there is room: the per-value paths. */
+static inline void
+pq_append_(struct buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len < n)
+		buf_reserve(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static inline void
+pq_putc_(struct buf *b, uint8_t c)
+{
+	if (b->len == b->cap)
+		buf_reserve(b, 1);
+	b->data[b->len++] = c;
+}
+
+/* One level entry; a def below the maximum is a null (no value follows). */
+static inline void
+pq_leaf_level_(struct pq_leaf *l, int def, int rep)
+{
+	if (l->max_def > 0)
+		pq_putc_(&l->defs, (uint8_t)def);
+	if (l->max_rep > 0)
+		pq_putc_(&l->reps, (uint8_t)rep);
+	l->nlevels++;
+	l->cstat.values++;
+	if (def < l->max_def)
+		l->cstat.nulls++;
+}
+
+static inline int
+pq_leaf_page_full_(const struct pq_writer *w, const struct pq_leaf *l)
+{
+	return (l->nlevels >= w->opt.page_rows ||
+	    l->values.len + l->nlevels / 4 >= w->opt.page_size);
+}
+
+/* End of a row for one leaf; the rare work is out of line. */
+static inline void
+pq_leaf_end_row_(struct pq_writer *w, struct pq_leaf *l)
+{
+	if (l->dict_fallback || pq_leaf_page_full_(w, l))
+		pq_leaf_row_done_(w, l);
+}
 
 #endif

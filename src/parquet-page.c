@@ -342,31 +342,23 @@ pq_leaf_value_(struct pq_writer *w, struct pq_leaf *l, const void *p,
     size_t len)
 {
 	uint32_t	idx;
+	uint8_t		le[4];
 
 	if (l->dict_on) {
 		l->dict_values++;
 		idx = pq_dict_index(w, l, p, len);
-		memcpy(buf_extend(&l->values, 4), &idx, 4);
+		pq_append_(&l->values, &idx, 4);
 		return;
 	}
-	if (l->ptype == PQ_T_BYTE_ARRAY)
-		buf_put_le32(&l->values, (uint32_t)len);
-	buf_append(&l->values, p, len);
+	if (l->ptype == PQ_T_BYTE_ARRAY) {
+		le[0] = len & 0xff;
+		le[1] = (len >> 8) & 0xff;
+		le[2] = (len >> 16) & 0xff;
+		le[3] = (len >> 24) & 0xff;
+		pq_append_(&l->values, le, 4);
+	}
+	pq_append_(&l->values, p, len);
 	pq_stat_update(&l->cstat, l, p, len);
-}
-
-/* One level entry; a def below the maximum is a null (no value follows). */
-void
-pq_leaf_level_(struct pq_leaf *l, int def, int rep)
-{
-	if (l->max_def > 0)
-		buf_putc(&l->defs, (uint8_t)def);
-	if (l->max_rep > 0)
-		buf_putc(&l->reps, (uint8_t)rep);
-	l->nlevels++;
-	l->cstat.values++;
-	if (def < l->max_def)
-		l->cstat.nulls++;
 }
 
 /*
@@ -403,14 +395,13 @@ pq_dict_fallback(struct pq_writer *w, struct pq_leaf *l)
 	l->dict_on = 0;
 }
 
-/* End of a row for this leaf: pending fallback, then cut a full page. */
+/* End of a row for a leaf with work: pending fallback, a full page. */
 void
-pq_leaf_end_row_(struct pq_writer *w, struct pq_leaf *l)
+pq_leaf_row_done_(struct pq_writer *w, struct pq_leaf *l)
 {
 	if (l->dict_fallback)
 		pq_dict_fallback(w, l);
-	if (l->nlevels >= w->opt.page_rows ||
-	    l->values.len + l->nlevels / 4 >= w->opt.page_size)
+	if (pq_leaf_page_full_(w, l))
 		pq_leaf_cut_page_(w, l);
 }
 
