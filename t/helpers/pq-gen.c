@@ -330,9 +330,13 @@ static const struct pq_column dict_cols[] = {
 	{ "grow", PQ_STRING, 0, 2, 0, 0, 0 },
 	{ "n", PQ_INT32, 1, 3, 0, 0, 0 },
 	{ "u", PQ_INT64, 1, 4, 0, 0, 0 },
+	{ "rm", PQ_MAP, 1, 5, 6, 7, 0 },
 };
 
-/* A low-cardinality column, one that turns high-cardinality midway. */
+/*
+ * A low-cardinality column, one that turns high-cardinality midway, and
+ * a required map.
+ */
 static void
 row_dict(struct gen *g, size_t i)
 {
@@ -350,6 +354,7 @@ row_dict(struct gen *g, size_t i)
 	}
 	put_i32(g, (int32_t)gen_below(g, 3) - 1);
 	put_i64(g, (int64_t)gen_rand(g));
+	put_map(g, gen_below(g, 4));	/* required: empty, never null */
 }
 
 static void
