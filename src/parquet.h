@@ -110,6 +110,8 @@ void		 pq_writer_free(struct pq_writer *);
  * pq_writer_end_row.  Unset optional columns are null.  Bytes are copied.
  * A map is pq_map_begin (an empty map) plus pq_map_put per entry (a NULL
  * value pointer is a null value); pq_put_null makes the map itself null.
+ * Map keys are not checked for uniqueness: Iceberg maps should not repeat
+ * a key (DuckDB reads repeats as given, hyparquet keeps the last one).
  */
 void		 pq_put_int32(struct pq_writer *, size_t, int32_t);
 void		 pq_put_int64(struct pq_writer *, size_t, int64_t);
