@@ -384,6 +384,7 @@ pq_leaf_metrics_(const struct pq_leaf *l, struct pq_col_metrics *m)
 
 	memset(m, 0, sizeof *m);
 	m->field_id = l->field_id;
+	m->in_map = l->in_map;
 	m->column_size = l->fsize;
 	m->value_count = s->values;
 	m->null_count = s->nulls;

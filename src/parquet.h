@@ -74,8 +74,11 @@ struct pq_options {
 /* Iceberg metrics of one leaf column (keyed by field id). */
 struct pq_col_metrics {
 	int32_t		 field_id;
+	int		 in_map;	/* a map key or value: no bounds */
 	int64_t		 column_size;	/* compressed chunk bytes */
-	int64_t		 value_count;	/* level entries, nulls included */
+	int64_t		 value_count;	/* level entries, nulls included (map
+					   entries, plus 1 per null or empty
+					   map, as Parquet counts them) */
 	int64_t		 null_count;
 	int		 has_bounds;
 	size_t		 lower_len;

@@ -363,7 +363,8 @@ test_layout_and_memory(void)
 	TAP_CHECK_INT(m->cols[3].value_count, 20000);
 	TAP_CHECK_INT(m->cols[3].null_count, 15000);
 	TAP_CHECK_INT(m->cols[4].null_count, 20000);
-	TAP_CHECK(!m->cols[3].has_bounds);
+	TAP_CHECK(!m->cols[3].has_bounds && m->cols[3].in_map);
+	TAP_CHECK(m->cols[2].has_bounds && !m->cols[2].in_map);
 	pq_writer_free(w);
 	buf_free(&s.b);
 }
