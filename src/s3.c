@@ -71,17 +71,24 @@ struct s3_op {
 static void	s3_done_cb(struct http_response *, void *);
 
 void
-s3_sha256_hex(const void *data, size_t len, char *out)
+s3_hex(const unsigned char *md, size_t n, char *out)
 {
-	unsigned char	md[SHA256_DIGEST_LENGTH];
-	size_t		i;
+	size_t	i;
 
-	SHA256(data, len, md);
-	for (i = 0; i < sizeof(md); i++) {
+	for (i = 0; i < n; i++) {
 		out[i * 2] = "0123456789abcdef"[md[i] >> 4];
 		out[i * 2 + 1] = "0123456789abcdef"[md[i] & 15];
 	}
-	out[64] = '\0';
+	out[n * 2] = '\0';
+}
+
+void
+s3_sha256_hex(const void *data, size_t len, char *out)
+{
+	unsigned char	md[SHA256_DIGEST_LENGTH];
+
+	SHA256(data, len, md);
+	s3_hex(md, sizeof(md), out);
 }
 
 /* Pick the option, else the environment variable, else NULL. */

@@ -104,6 +104,8 @@ void		 s3_mpu_complete(struct s3 *, const char *bucket,
 void		 s3_mpu_abort(struct s3 *, const char *bucket,
 		    const char *key, const char *upload_id, s3_cb, void *);
 
+/* Lower-case hex of n bytes into out[2n + 1]. */
+void		 s3_hex(const unsigned char *, size_t, char *out);
 /* Hex SHA-256 of data into out[65]. */
 void		 s3_sha256_hex(const void *, size_t, char *out);
 /* First <tag>...</tag> in xml, entity-decoded (heap), or NULL. */

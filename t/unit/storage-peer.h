@@ -1,0 +1,49 @@
+/*
+ * storage-peer.h: test helpers shared by the storage unit tests: start the
+ * S3 server (t/helpers/s3server) and the fault proxy
+ * (t/helpers/faultproxy.py) as child processes, run the loop until a flag
+ * is set, and measure the loop's responsiveness and the peak RSS.
+ */
+#ifndef BRONZE_STORAGE_PEER_H
+#define BRONZE_STORAGE_PEER_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+struct event_base;
+
+struct peer {
+	pid_t	 pid;
+	int	 in;		/* write end of the child's stdin */
+	char	*line;		/* first line the child printed */
+	char	*url;		/* endpoint URL */
+	char	*key_id;	/* s3server only */
+	char	*secret;
+};
+
+/* Start moto behind s3server; 0 ok, -1 with *skip set (heap) to skip. */
+int		 peer_s3_start(struct peer *, char **skip);
+/* Start a fault proxy in front of upstream with a fault rate. */
+int		 peer_proxy_start(struct peer *, const char *upstream,
+		    double rate, int seed, char **skip);
+/* Set the proxy's fault rate (a blocking control request, test only). */
+int		 peer_proxy_rate(struct peer *, double rate);
+void		 peer_stop(struct peer *);
+
+/* Run the loop until *flag is nonzero or ms pass; 0 if the flag is set. */
+int		 peer_run(struct event_base *, int *flag, int ms);
+
+/* A 10 ms ticker that records the largest gap between its firings. */
+struct peer_ticker;
+struct peer_ticker *peer_ticker_new(struct event_base *);
+/* Largest gap seen in ms; count of ticks. */
+double		 peer_ticker_max_gap(struct peer_ticker *, uint64_t *ticks);
+void		 peer_ticker_free(struct peer_ticker *);
+
+/* Peak resident set size of this process in kB (VmHWM). */
+long		 peer_peak_rss_kb(void);
+/* Monotonic time in ms as a double. */
+double		 peer_now_ms(void);
+
+#endif
