@@ -371,6 +371,17 @@ fileio_local_list(struct fileio *fio, const char *url, fileio_cb cb,
 	free(scheme);
 }
 
+/* Local files have no multipart uploads: nothing to sweep. */
+static void
+fileio_local_sweep(struct fileio *fio, const char *url, fileio_cb cb,
+    void *arg)
+{
+	struct fileio_result	res;
+
+	memset(&res, 0, sizeof(res));
+	fileio_complete(fio, cb, arg, &res);
+}
+
 static struct fileio_writer *
 fileio_local_open(struct fileio *fio, const char *url, char **cause)
 {
@@ -459,6 +470,7 @@ const struct fileio_ops fileio_local_ops = {
 	fileio_local_put,
 	fileio_local_remove,
 	fileio_local_list,
+	fileio_local_sweep,
 	fileio_local_open,
 	fileio_local_append,
 	fileio_local_close,

@@ -23,6 +23,7 @@
 
 #define FILEIO_S3_OP_MAGIC	0x4653334fu	/* "FS3O" */
 #define FILEIO_S3_PART_MAGIC	0x46533350u	/* "FS3P" */
+#define FILEIO_S3_SWEEP_MAGIC	0x46533353u	/* "FS3S" */
 
 enum fileio_s3_state {
 	FILEIO_S3_OPEN = 0,
@@ -57,8 +58,24 @@ struct fileio_s3_writer {
 	int			 inflight;
 	char			*error;		/* first failure */
 	int			 aborting;	/* abort asked by the caller */
+	int			 sweep;		/* create was retried */
+	enum fileio_status	 final_status;
+	char			*final_error;
 	fileio_cb		 cb;
 	void			*cb_arg;
+};
+
+/* Aborting the multipart uploads under a prefix or of one key. */
+struct fileio_s3_sweep {
+	uint32_t		 magic;
+	struct fileio		*fio;
+	char			*bucket;
+	char			*key;		/* exact key, or NULL: prefix */
+	int			 pending;
+	uint64_t		 aborted;
+	char			*error;
+	void			(*done)(struct fileio_s3_sweep *, void *);
+	void			*arg;
 };
 
 /* One non-writer operation. */
@@ -71,6 +88,7 @@ struct fileio_s3_op {
 };
 
 static void	fileio_s3_maybe_finish(struct fileio_s3_writer *);
+static void	fileio_s3_sweep_end(struct fileio_s3_sweep *);
 
 /* Split s3://bucket/key; -1 if there is no bucket. */
 static int
@@ -249,6 +267,105 @@ fileio_s3_list(struct fileio *fio, const char *url, fileio_cb cb, void *arg)
 	free(key);
 }
 
+/* One abort of a sweep finished. */
+static void
+fileio_s3_sweep_abort_cb(struct s3_reply *rep, void *arg)
+{
+	struct fileio_s3_sweep	*sp = arg;
+
+	if (sp->magic != FILEIO_S3_SWEEP_MAGIC)
+		fatalx("%s: bad magic", __func__);
+	if (rep->status == S3_OK)
+		sp->aborted++;
+	else if (sp->error == NULL)
+		sp->error = xstrdup(rep->error);
+	if (--sp->pending == 0)
+		fileio_s3_sweep_end(sp);
+}
+
+/* The uploads are listed: abort each one that matches. */
+static void
+fileio_s3_sweep_list_cb(struct s3_reply *rep, void *arg)
+{
+	struct fileio_s3_sweep	*sp = arg;
+	size_t			 i;
+
+	if (rep->status != S3_OK)
+		sp->error = xstrdup(rep->error);
+	sp->pending = 1;
+	for (i = 0; i < rep->nobjects && sp->error == NULL; i++) {
+		if (rep->objects[i].upload_id == NULL || (sp->key != NULL &&
+		    strcmp(rep->objects[i].key, sp->key) != 0))
+			continue;
+		sp->pending++;
+		s3_mpu_abort(fileio_s3(sp->fio), sp->bucket,
+		    rep->objects[i].key, rep->objects[i].upload_id,
+		    fileio_s3_sweep_abort_cb, sp);
+	}
+	if (--sp->pending == 0)
+		fileio_s3_sweep_end(sp);
+}
+
+/* Abort the multipart uploads of key (exact) or under it (prefix). */
+static void
+fileio_s3_sweep_start(struct fileio *fio, const char *bucket,
+    const char *key, int exact, void (*done)(struct fileio_s3_sweep *,
+    void *), void *arg)
+{
+	struct fileio_s3_sweep	*sp;
+
+	sp = xcalloc(1, sizeof(*sp));
+	sp->magic = FILEIO_S3_SWEEP_MAGIC;
+	sp->fio = fio;
+	sp->bucket = xstrdup(bucket);
+	sp->key = exact ? xstrdup(key) : NULL;
+	sp->done = done;
+	sp->arg = arg;
+	s3_list_uploads(fileio_s3(fio), bucket, key, fileio_s3_sweep_list_cb,
+	    sp);
+}
+
+static void
+fileio_s3_sweep_end(struct fileio_s3_sweep *sp)
+{
+	sp->done(sp, sp->arg);
+	free(sp->bucket);
+	free(sp->key);
+	free(sp->error);
+	sp->magic = 0;
+	free(sp);
+}
+
+/* A caller's sweep is done: report the count or the first error. */
+static void
+fileio_s3_uploads_done(struct fileio_s3_sweep *sp, void *arg)
+{
+	struct fileio_s3_op	*op = arg;
+	struct fileio_result	 res;
+
+	memset(&res, 0, sizeof(res));
+	res.status = sp->error != NULL ? FILEIO_ERROR : FILEIO_OK;
+	res.error = sp->error;
+	res.size = sp->aborted;
+	fileio_complete(op->fio, op->cb, op->arg, &res);
+	op->magic = 0;
+	free(op);
+}
+
+static void
+fileio_s3_abort_uploads(struct fileio *fio, const char *url, fileio_cb cb,
+    void *arg)
+{
+	char	*bucket, *key;
+
+	if (fileio_s3_target(fio, url, &bucket, &key, cb, arg) != 0)
+		return;
+	fileio_s3_sweep_start(fio, bucket, key, 0, fileio_s3_uploads_done,
+	    fileio_s3_op_new(fio, cb, arg));
+	free(bucket);
+	free(key);
+}
+
 static struct fileio_writer *
 fileio_s3_open(struct fileio *fio, const char *url, char **cause)
 {
@@ -337,6 +454,8 @@ fileio_s3_created_cb(struct s3_reply *rep, void *arg)
 	struct fileio_s3_writer	*sw = arg;
 
 	sw->creating = 0;
+	if (rep->attempts > 1)
+		sw->sweep = 1;	/* a lost answer may have left an upload */
 	if (rep->status == S3_OK && rep->upload_id != NULL)
 		sw->upload_id = xstrdup(rep->upload_id);
 	else
@@ -429,19 +548,40 @@ fileio_s3_writer_free(struct fileio_s3_writer *sw)
 	free(sw);
 }
 
-/* Report the outcome to the close/abort caller and free the writer. */
+/* Deliver the stored outcome to the close/abort caller; free the writer. */
 static void
-fileio_s3_report(struct fileio_s3_writer *sw, enum fileio_status st,
-    const char *error)
+fileio_s3_deliver(struct fileio_s3_writer *sw)
 {
 	struct fileio_result	res;
 
 	memset(&res, 0, sizeof(res));
-	res.status = st;
-	res.error = error;
+	res.status = sw->final_status;
+	res.error = sw->final_error;
 	res.size = sw->w.size;
 	fileio_complete(sw->w.fio, sw->cb, sw->cb_arg, &res);
+	free(sw->final_error);
 	fileio_s3_writer_free(sw);
+}
+
+/* Sweep done for a writer: now report. */
+static void
+fileio_s3_swept(struct fileio_s3_sweep *sp, void *arg)
+{
+	fileio_s3_deliver(arg);
+}
+
+/* Report the outcome, after aborting stray uploads of a retried create. */
+static void
+fileio_s3_report(struct fileio_s3_writer *sw, enum fileio_status st,
+    const char *error)
+{
+	sw->final_status = st;
+	sw->final_error = error != NULL ? xstrdup(error) : NULL;
+	if (sw->sweep)
+		fileio_s3_sweep_start(sw->w.fio, sw->bucket, sw->key, 1,
+		    fileio_s3_swept, sw);
+	else
+		fileio_s3_deliver(sw);
 }
 
 /* s3 callback: the multipart upload was aborted after a failure/abort. */
@@ -598,6 +738,7 @@ const struct fileio_ops fileio_s3_ops = {
 	fileio_s3_put,
 	fileio_s3_remove,
 	fileio_s3_list,
+	fileio_s3_abort_uploads,
 	fileio_s3_open,
 	fileio_s3_append,
 	fileio_s3_close,

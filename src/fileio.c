@@ -229,6 +229,13 @@ fileio_list(struct fileio *fio, const char *prefix, fileio_cb cb, void *arg)
 	fileio_ops_for(prefix)->list(fio, prefix, cb, arg);
 }
 
+void
+fileio_abort_uploads(struct fileio *fio, const char *prefix, fileio_cb cb,
+    void *arg)
+{
+	fileio_ops_for(prefix)->sweep(fio, prefix, cb, arg);
+}
+
 struct fileio_writer *
 fileio_writer_open(struct fileio *fio, const char *url, char **cause)
 {

@@ -80,6 +80,13 @@ void		 fileio_delete(struct fileio *, const char *url, fileio_cb,
 /* Every file whose URL starts with prefix. */
 void		 fileio_list(struct fileio *, const char *prefix, fileio_cb,
 		    void *);
+/*
+ * Abort every unfinished multipart upload under prefix (a startup sweep
+ * for uploads whose owner died); result size is how many.  Nothing to do
+ * locally.
+ */
+void		 fileio_abort_uploads(struct fileio *, const char *prefix,
+		    fileio_cb, void *);
 
 /* Start writing url; NULL and *cause if it cannot be opened. */
 struct fileio_writer *fileio_writer_open(struct fileio *, const char *url,
@@ -113,6 +120,7 @@ struct fileio_ops {
 		    int, fileio_cb, void *);
 	void	(*remove)(struct fileio *, const char *, fileio_cb, void *);
 	void	(*list)(struct fileio *, const char *, fileio_cb, void *);
+	void	(*sweep)(struct fileio *, const char *, fileio_cb, void *);
 	struct fileio_writer *(*open)(struct fileio *, const char *,
 		    char **);
 	int	(*append)(struct fileio_writer *, const void *, size_t);

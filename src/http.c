@@ -754,9 +754,9 @@ http_error_text(struct http_request *r, CURLcode rc)
 	if (r->too_big)
 		return (xasprintf("%s %s: response larger than %zu bytes",
 		    r->method, r->url, r->max_body));
-	return (xasprintf("%s %s: %s%s%s (%d attempt%s in %llu.%03llu s)",
-	    r->method, r->url, curl_easy_strerror(rc),
-	    r->errbuf[0] != '\0' ? ": " : "", r->errbuf, r->attempts,
+	return (xasprintf("%s %s: %s (%d attempt%s in %llu.%03llu s)",
+	    r->method, r->url, r->errbuf[0] != '\0' ? r->errbuf :
+	    curl_easy_strerror(rc), r->attempts,
 	    r->attempts == 1 ? "" : "s",
 	    (unsigned long long)(elapsed / 1000),
 	    (unsigned long long)(elapsed % 1000)));

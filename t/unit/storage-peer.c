@@ -129,9 +129,9 @@ peer_s3_start(struct peer *p, char **skip)
 
 int
 peer_proxy_start(struct peer *p, const char *upstream, double rate,
-    int seed, char **skip)
+    int seed, const char *faults, char **skip)
 {
-	char	*script, *r, *s, *argv[10];
+	char	*script, *r, *s, *argv[12];
 	int	 rc;
 
 	script = xasprintf("%s/t/helpers/faultproxy.py", peer_srcdir());
@@ -145,7 +145,9 @@ peer_proxy_start(struct peer *p, const char *upstream, double rate,
 	argv[5] = r;
 	argv[6] = "--seed";
 	argv[7] = s;
-	argv[8] = NULL;
+	argv[8] = faults != NULL ? "--faults" : NULL;
+	argv[9] = (char *)faults;
+	argv[10] = NULL;
 	rc = peer_spawn(p, argv, skip);
 	if (rc == 0)
 		p->url = xstrdup(p->line);
@@ -156,29 +158,22 @@ peer_proxy_start(struct peer *p, const char *upstream, double rate,
 }
 
 int
-peer_proxy_rate(struct peer *p, double rate)
+peer_free_port(void)
 {
 	struct sockaddr_in	 sin;
-	int			 fd, port, rc = -1;
-	char			*req, buf[512];
+	socklen_t		 len = sizeof(sin);
+	int			 fd, port = -1;
 
-	if (sscanf(p->url, "http://127.0.0.1:%d", &port) != 1)
-		return (-1);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		return (-1);
-	req = xasprintf("GET /__faultproxy/rate?%g HTTP/1.1\r\n"
-	    "Host: x\r\n\r\n", rate);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    write(fd, req, strlen(req)) == (ssize_t)strlen(req) &&
-	    read(fd, buf, sizeof(buf)) > 12 && strncmp(buf + 9, "200", 3) == 0)
-		rc = 0;
-	free(req);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
 	close(fd);
-	return (rc);
+	return (port);
 }
 
 void

@@ -24,11 +24,12 @@ struct peer {
 
 /* Start moto behind s3server; 0 ok, -1 with *skip set (heap) to skip. */
 int		 peer_s3_start(struct peer *, char **skip);
-/* Start a fault proxy in front of upstream with a fault rate. */
+/* Start a fault proxy in front of upstream with a fault rate and a
+ * comma-separated fault list (NULL: all kinds). */
 int		 peer_proxy_start(struct peer *, const char *upstream,
-		    double rate, int seed, char **skip);
-/* Set the proxy's fault rate (a blocking control request, test only). */
-int		 peer_proxy_rate(struct peer *, double rate);
+		    double rate, int seed, const char *faults, char **skip);
+/* A loopback TCP port nothing listens on (just now). */
+int		 peer_free_port(void);
 void		 peer_stop(struct peer *);
 
 /* Run the loop until *flag is nonzero or ms pass; 0 if the flag is set. */
