@@ -8,7 +8,6 @@
  * connection cache makes consecutive requests to one host reuse sockets.
  */
 #include <sys/queue.h>
-#include <sys/socket.h>
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -29,7 +28,6 @@
 #define HTTP_REQUEST_MAGIC	0x48524551u	/* "HREQ" */
 #define HTTP_SOCK_MAGIC		0x48534f43u	/* "HSOC" */
 
-#define HTTP_SNDBUF		(512 * 1024)	/* socket send buffer */
 
 static const char *http_class_names[] = {
 	"2xx", "3xx", "4xx", "5xx", "error", "retry"
@@ -530,21 +528,6 @@ http_header_cb(char *data, size_t size, size_t n, void *arg)
 	return (len);
 }
 
-/*
- * CURLOPT_SOCKOPTFUNCTION: cap the kernel send buffer so one writable
- * wakeup moves at most that much of a large body (loopback and LAN
- * autotuning would otherwise let a single callback copy megabytes).
- */
-static int
-http_sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
-{
-	int	size = HTTP_SNDBUF;
-
-	if (purpose == CURLSOCKTYPE_IPCXN)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	return (CURL_SOCKOPT_OK);
-}
-
 /* Set the method and body options of an easy handle. */
 static void
 http_setup_method(struct http_request *r, CURL *e)
@@ -599,7 +582,6 @@ http_start(struct http *h, struct http_request *r)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)h->opt.connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
-	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, http_sockopt_cb);
 	if (r->sigv4 != NULL) {
 		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);
 		curl_easy_setopt(e, CURLOPT_USERNAME, r->key_id);
