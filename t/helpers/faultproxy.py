@@ -154,24 +154,18 @@ def forward(client, cpeer, raw, h, method, fault, upstream):
         expect = h.get("expect", "").lower() == "100-continue"
         up_sock.sendall(raw)
         if expect:
+            # Relay the interim "100 Continue" before the body, unless
+            # the server answers finally at once (e.g. 403).
+            resp, interim, rh = relay_response(up, method)
+            client.sendall(resp)
+            if not interim:
+                return False
+        up_sock.sendall(read_body(cpeer, h))
+        while True:
             resp, interim, rh = relay_response(up, method)
             if not interim:
-                client.sendall(resp)
-                return False
+                break
             client.sendall(resp)
-            up_sock.sendall(read_body(cpeer, h))
-            while True:
-                resp, interim, rh = relay_response(up, method)
-                if not interim:
-                    break
-                client.sendall(resp)
-        else:
-            up_sock.sendall(read_body(cpeer, h))
-            while True:
-                resp, interim, rh = relay_response(up, method)
-                if not interim:
-                    break
-                client.sendall(resp)
         if fault == "drop-after":
             return False
         client.sendall(resp)

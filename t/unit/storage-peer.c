@@ -21,6 +21,8 @@
 
 #include <event2/event.h>
 
+#include "http.h"
+#include "s3.h"
 #include "storage-peer.h"
 #include "xmalloc.h"
 
@@ -127,6 +129,18 @@ peer_s3_start(struct peer *p, char **skip)
 	return (0);
 }
 
+void
+peer_s3_require(struct peer *p)
+{
+	char	*skip = NULL;
+
+	if (peer_s3_start(p, &skip) != 0) {
+		printf("1..0 # SKIP %s\n", skip);
+		free(skip);
+		exit(0);
+	}
+}
+
 int
 peer_proxy_start(struct peer *p, const char *upstream, double rate,
     int seed, const char *faults, char **skip)
@@ -174,6 +188,27 @@ peer_free_port(void)
 		port = ntohs(sin.sin_port);
 	close(fd);
 	return (port);
+}
+
+struct s3 *
+peer_s3_client(const struct peer *p, struct http *h, const char *endpoint,
+    const char *secret, int path_style)
+{
+	struct s3_options	 o;
+	struct s3		*s;
+	char			*cause = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.endpoint = endpoint != NULL ? endpoint : p->url;
+	o.region = "us-east-1";
+	o.path_style = path_style;
+	o.access_key_id = p->key_id;
+	o.secret_access_key = secret != NULL ? secret : p->secret;
+	if ((s = s3_new(h, &o, &cause)) == NULL) {
+		printf("# s3_new: %s\n", cause);
+		free(cause);
+	}
+	return (s);
 }
 
 void

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 struct event_base;
+struct http;
+struct s3;
 
 struct peer {
 	pid_t	 pid;
@@ -24,6 +26,8 @@ struct peer {
 
 /* Start moto behind s3server; 0 ok, -1 with *skip set (heap) to skip. */
 int		 peer_s3_start(struct peer *, char **skip);
+/* Start moto or print "1..0 # SKIP reason" and exit 0. */
+void		 peer_s3_require(struct peer *);
 /* Start a fault proxy in front of upstream with a fault rate and a
  * comma-separated fault list (NULL: all kinds). */
 int		 peer_proxy_start(struct peer *, const char *upstream,
@@ -31,6 +35,12 @@ int		 peer_proxy_start(struct peer *, const char *upstream,
 /* A loopback TCP port nothing listens on (just now). */
 int		 peer_free_port(void);
 void		 peer_stop(struct peer *);
+/*
+ * An S3 client on h for the moto peer's key: endpoint NULL means the
+ * peer's own URL, secret NULL the peer's secret.  NULL on failure.
+ */
+struct s3	*peer_s3_client(const struct peer *, struct http *h,
+		    const char *endpoint, const char *secret, int path_style);
 
 /* Run the loop until *flag is nonzero or ms pass; 0 if the flag is set. */
 int		 peer_run(struct event_base *, int *flag, int ms);

@@ -543,7 +543,6 @@ int
 main(void)
 {
 	struct tap_case		 cases[16];
-	struct s3_options	 o;
 	struct fileio_options	 fo;
 	char			*skip = NULL, *cause = NULL, *name = NULL;
 	size_t			 n = 0, i;
@@ -556,12 +555,7 @@ main(void)
 	base = event_base_new();
 	if (peer_s3_start(&moto, &skip) == 0) {
 		http = http_new(base, NULL, &cause);
-		memset(&o, 0, sizeof(o));
-		o.endpoint = moto.url;
-		o.path_style = 1;
-		o.access_key_id = moto.key_id;
-		o.secret_access_key = moto.secret;
-		s3 = s3_new(http, &o, &cause);
+		s3 = peer_s3_client(&moto, http, NULL, NULL, 1);
 		for (i = 0; i < sizeof(s3_cases) / sizeof(s3_cases[0]); i++)
 			cases[n++] = s3_cases[i];
 	} else {

@@ -44,15 +44,7 @@ make_http(int max_active, int attempts, uint64_t budget_ms)
 static struct s3 *
 make_s3(struct http *h, const char *endpoint)
 {
-	struct s3_options	 o;
-	char			*cause = NULL;
-
-	memset(&o, 0, sizeof(o));
-	o.endpoint = endpoint;
-	o.path_style = 1;
-	o.access_key_id = moto.key_id;
-	o.secret_access_key = moto.secret;
-	return (s3_new(h, &o, &cause));
+	return (peer_s3_client(&moto, h, endpoint, NULL, 1));
 }
 
 struct hcap {
@@ -133,16 +125,9 @@ test_no_retry_4xx(void)
 {
 	struct http		*h = make_http(4, 5, 10000);
 	struct s3		*s;
-	struct s3_options	 o;
 	struct scap		 c;
-	char			*cause = NULL;
 
-	memset(&o, 0, sizeof(o));
-	o.endpoint = moto.url;
-	o.path_style = 1;
-	o.access_key_id = moto.key_id;
-	o.secret_access_key = "not-the-secret";
-	s = s3_new(h, &o, &cause);
+	s = peer_s3_client(&moto, h, NULL, "not-the-secret", 1);
 	memset(&c, 0, sizeof(c));
 	s3_get(s, BUCKET, "x", 0, 0, 0, scap_cb, &c);
 	TAP_CHECK(peer_run(base, &c.done, 30000) == 0);
@@ -516,11 +501,7 @@ main(void)
 	char	*skip = NULL, *cause = NULL;
 	int	 rc;
 
-	if (peer_s3_start(&moto, &skip) != 0) {
-		printf("1..0 # SKIP %s\n", skip);
-		free(skip);
-		return (0);
-	}
+	peer_s3_require(&moto);
 	if (peer_proxy_start(&proxy, moto.url, 0.2, 11, NULL, &skip) != 0 ||
 	    peer_proxy_start(&proxy503, moto.url, 1.0, 5, "503", &skip) != 0) {
 		printf("1..0 # SKIP %s\n", skip);

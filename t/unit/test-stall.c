@@ -257,28 +257,18 @@ main(void)
 		{ "64 MB upload, loop keeps ticking, RSS bounded", test_64m },
 		{ "200 MB upload # SKIP set BRONZE_BIG_TESTS=1", test_skipped },
 	};
-	struct s3_options	 o;
-	char			*skip = NULL, *cause = NULL;
+	char			*cause = NULL;
 	const char		*big = getenv("BRONZE_BIG_TESTS");
 	int			 rc;
 
-	if (peer_s3_start(&moto, &skip) != 0) {
-		printf("1..0 # SKIP %s\n", skip);
-		free(skip);
-		return (0);
-	}
+	peer_s3_require(&moto);
 	if (big != NULL && strcmp(big, "1") == 0) {
 		cases[3].name = "200 MB upload, loop keeps ticking, RSS bounded";
 		cases[3].fn = test_200m;
 	}
 	base = event_base_new();
 	http = http_new(base, NULL, &cause);
-	memset(&o, 0, sizeof(o));
-	o.endpoint = moto.url;
-	o.path_style = 1;
-	o.access_key_id = moto.key_id;
-	o.secret_access_key = moto.secret;
-	s3 = s3_new(http, &o, &cause);
+	s3 = peer_s3_client(&moto, http, NULL, NULL, 1);
 	fio = fileio_new(base, s3, NULL);
 	rc = tap_run(cases, 4);
 	fileio_free(fio);
