@@ -339,6 +339,61 @@ test_virtual_host(void)
 }
 
 static void
+test_env_credentials(void)
+{
+	struct s3_options	 o;
+	struct s3		*s;
+	struct cap		 c = { 0 };
+	char			*cause = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.endpoint = moto.url;
+	o.path_style = 1;
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	s = s3_new(http, &o, &cause);
+	TAP_CHECK(s == NULL && cause != NULL &&
+	    strstr(cause, "AWS_ACCESS_KEY_ID") != NULL);
+	free(cause);
+	setenv("AWS_ACCESS_KEY_ID", moto.key_id, 1);
+	setenv("AWS_SECRET_ACCESS_KEY", moto.secret, 1);
+	setenv("AWS_REGION", "eu-west-1", 1);
+	s = s3_new(http, &o, &cause);
+	TAP_CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	TAP_CHECK_STR(s3_region(s), "eu-west-1");
+	unsetenv("AWS_REGION");
+	put_str(s, "env/x", "from the environment", 0, &c);
+	TAP_CHECK_INT(c.status, S3_OK);
+	cap_reset(&c);
+	s3_free(s);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
+static void
+test_xml(void)
+{
+	const char	*x = "<Error><Code>SlowDown</Code><Message>a &amp; b "
+	    "&lt;c&gt; &#65;</Message><Key/></Error>";
+	char		*v;
+	size_t		 end;
+
+	v = s3_xml_get(x, strlen(x), "Code", &end);
+	TAP_CHECK_STR(v, "SlowDown");
+	TAP_CHECK_INT(end, strlen("<Error><Code>SlowDown</Code>"));
+	free(v);
+	v = s3_xml_get(x, strlen(x), "Message", NULL);
+	TAP_CHECK_STR(v, "a & b <c> A");
+	free(v);
+	TAP_CHECK(s3_xml_get(x, strlen(x), "Key", NULL) == NULL);
+	TAP_CHECK(s3_xml_get(x, 10, "Code", NULL) == NULL);
+	TAP_CHECK(s3_xml_get("<Code>open", 10, "Code", NULL) == NULL);
+	TAP_CHECK(s3_xml_get(NULL, 0, "Code", NULL) == NULL);
+}
+
+static void
 test_stats(void)
 {
 	TAP_CHECK(http_stats_get(http, "s3", "2xx") > 20);
@@ -355,6 +410,9 @@ static const struct tap_case cases[] = {
 	{ "multipart upload reads back equal", test_multipart },
 	{ "abort leaves no upload", test_abort },
 	{ "virtual-host addressing", test_virtual_host },
+	{ "credentials and region from the environment",
+	    test_env_credentials },
+	{ "error XML extraction", test_xml },
 	{ "request counters", test_stats },
 };
 
