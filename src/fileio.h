@@ -42,7 +42,7 @@ struct fileio_result {
 	const char		*error;		/* set iff status != FILEIO_OK */
 	struct buf		*data;		/* fileio_read */
 	uint64_t		 size;		/* fileio_stat; writer: bytes */
-	struct fileio_entry	*entries;	/* fileio_list, sorted by url */
+	struct fileio_entry	*entries;	/* fileio_list, by url */
 	size_t			 nentries;
 };
 
@@ -50,7 +50,7 @@ typedef void	(*fileio_cb)(struct fileio_result *, void *);
 typedef void	(*fileio_drain_cb)(void *);
 
 struct fileio_options {
-	size_t		 part_size;	/* multipart part size (8 MB, >= 5 MB) */
+	size_t		 part_size;	/* multipart part (8 MB, >= 5 MB) */
 	int		 max_parts;	/* parts buffered or in flight (2) */
 };
 

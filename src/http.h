@@ -30,7 +30,7 @@ struct http_options {
 	uint64_t	 retry_budget_ms; /* first try to last retry (60 s) */
 	uint64_t	 backoff_base_ms; /* first backoff cap (100 ms) */
 	uint64_t	 backoff_max_ms;  /* largest backoff cap (5 s) */
-	uint64_t	 timeout_ms;	/* one attempt, whole transfer (120 s) */
+	uint64_t	 timeout_ms;	/* one whole attempt (120 s) */
 	uint64_t	 connect_timeout_ms; /* (5 s) */
 };
 
@@ -39,8 +39,8 @@ struct http_response {
 	long		 status;	/* final HTTP status, 0 if none */
 	const char	*error;		/* set iff no HTTP response arrived */
 	int		 attempts;	/* tries made, retries included */
-	int		 retryable;	/* the last outcome was a retryable one */
-	struct buf	*body;		/* response body; the callback may steal */
+	int		 retryable;	/* the last outcome was retryable */
+	struct buf	*body;		/* the callback may steal it */
 	const char	*headers;	/* raw response header lines */
 };
 

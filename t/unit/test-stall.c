@@ -263,7 +263,7 @@ main(void)
 
 	peer_s3_require(&moto);
 	if (big != NULL && strcmp(big, "1") == 0) {
-		cases[3].name = "200 MB upload, loop keeps ticking, RSS bounded";
+		cases[3].name = "200 MB upload, loop ticking, RSS bounded";
 		cases[3].fn = test_200m;
 	}
 	base = event_base_new();
