@@ -39,7 +39,7 @@ struct fileio_entry {
 
 struct fileio_result {
 	enum fileio_status	 status;
-	const char		*error;		/* set iff status != FILEIO_OK */
+	const char		*error;		/* iff status != FILEIO_OK */
 	struct buf		*data;		/* fileio_read */
 	uint64_t		 size;		/* fileio_stat; writer: bytes */
 	struct fileio_entry	*entries;	/* fileio_list, by url */
