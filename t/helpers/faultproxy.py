@@ -4,13 +4,16 @@
 #
 # Usage: faultproxy.py --upstream http://127.0.0.1:PORT [--rate R] [--seed N]
 #                      [--faults 503,500,drop-before,drop-after,delay]
+#                      [--at N,M,...]
 # Prints "http://127.0.0.1:PORT" once listening; exits when stdin reaches
 # EOF.  For each request, with probability R, one of the faults is picked:
 #   503, 500      answer with that status and an S3 error body, unforwarded
 #   drop-before   close the client connection without forwarding
 #   drop-after    forward, read the whole response, then close without it
 #   delay         wait 100-400 ms, then forward normally
-# Requests and responses are relayed byte-exact (Host preserved), so SigV4
+# With --at, exactly the requests with those 1-based numbers get a fault
+# (the first fault kind listed) and the rate is ignored: deterministic
+# lost responses.  Requests and responses are relayed byte-exact (Host preserved), so SigV4
 # signatures still verify.  "GET /__faultproxy/rate?R" changes the rate and
 # "GET /__faultproxy/stats" returns the counters as JSON.
 import argparse
@@ -23,7 +26,8 @@ import time
 from urllib.parse import urlparse
 
 lock = threading.Lock()
-state = {"rate": 0.0, "rng": None, "faults": [], "stats": {}}
+state = {"rate": 0.0, "rng": None, "faults": [], "stats": {}, "at": None,
+         "n": 0}
 
 
 def count(name):
@@ -33,6 +37,9 @@ def count(name):
 
 def pick_fault():
     with lock:
+        state["n"] += 1
+        if state["at"] is not None:
+            return state["faults"][0] if state["n"] in state["at"] else None
         if state["rng"].random() >= state["rate"]:
             return None
         return state["rng"].choice(state["faults"])
@@ -216,12 +223,15 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--faults", default="503,500,drop-before,drop-after,delay")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--at", default=None)
     a = ap.parse_args()
     u = urlparse(a.upstream)
     upstream = (u.hostname, u.port or 80)
     state["rate"] = a.rate
     state["rng"] = random.Random(a.seed)
     state["faults"] = a.faults.split(",")
+    if a.at:
+        state["at"] = set(int(x) for x in a.at.split(","))
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", a.port))

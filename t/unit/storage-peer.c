@@ -143,10 +143,10 @@ peer_s3_require(struct peer *p)
 
 int
 peer_proxy_start(struct peer *p, const char *upstream, double rate,
-    int seed, const char *faults, char **skip)
+    int seed, const char *faults, const char *at, char **skip)
 {
-	char	*script, *r, *s, *argv[12];
-	int	 rc;
+	char	*script, *r, *s, *argv[14];
+	int	 n = 8, rc;
 
 	script = xasprintf("%s/t/helpers/faultproxy.py", peer_srcdir());
 	r = xasprintf("%g", rate);
@@ -159,9 +159,15 @@ peer_proxy_start(struct peer *p, const char *upstream, double rate,
 	argv[5] = r;
 	argv[6] = "--seed";
 	argv[7] = s;
-	argv[8] = faults != NULL ? "--faults" : NULL;
-	argv[9] = (char *)faults;
-	argv[10] = NULL;
+	if (faults != NULL) {
+		argv[n++] = "--faults";
+		argv[n++] = (char *)faults;
+	}
+	if (at != NULL) {
+		argv[n++] = "--at";
+		argv[n++] = (char *)at;
+	}
+	argv[n] = NULL;
 	rc = peer_spawn(p, argv, skip);
 	if (rc == 0)
 		p->url = xstrdup(p->line);

@@ -28,10 +28,14 @@ struct peer {
 int		 peer_s3_start(struct peer *, char **skip);
 /* Start moto or print "1..0 # SKIP reason" and exit 0. */
 void		 peer_s3_require(struct peer *);
-/* Start a fault proxy in front of upstream with a fault rate and a
- * comma-separated fault list (NULL: all kinds). */
+/*
+ * Start a fault proxy in front of upstream with a fault rate and a
+ * comma-separated fault list (NULL: all kinds); at (NULL: none) lists the
+ * request numbers that get the first fault instead of the random rate.
+ */
 int		 peer_proxy_start(struct peer *, const char *upstream,
-		    double rate, int seed, const char *faults, char **skip);
+		    double rate, int seed, const char *faults, const char *at,
+		    char **skip);
 /* A loopback TCP port nothing listens on (just now). */
 int		 peer_free_port(void);
 void		 peer_stop(struct peer *);

@@ -182,7 +182,7 @@ test_concurrency(void)
 	int		 i, all = 0;
 
 	/* Every request is delayed 100-400 ms; two at a time take >= 600. */
-	if (peer_proxy_start(&slow, moto.url, 1.0, 3, "delay", &skip) != 0) {
+	if (peer_proxy_start(&slow, moto.url, 1.0, 3, "delay", NULL, &skip) != 0) {
 		TAP_CHECK(skip == NULL);
 		free(skip);
 		return;
@@ -415,7 +415,7 @@ test_faults_100(void)
 
 	/* Faults that never reach moto, so no upload can exist unknown. */
 	if (peer_proxy_start(&bad, moto.url, 1.0, 9, "503,500,drop-before",
-	    &skip) != 0) {
+	    NULL, &skip) != 0) {
 		TAP_CHECK(skip == NULL);
 		free(skip);
 		return;
@@ -445,6 +445,92 @@ test_faults_100(void)
 	s3_free(s);
 	http_free(h);
 	peer_stop(&bad);
+}
+
+/* A proxy that loses the response to request number "at". */
+static struct fileio *
+lossy_fileio(struct peer *p, const char *at, struct http **h,
+    struct s3 **s)
+{
+	struct fileio_options	 fo = { PART, 2 };
+	char			*skip = NULL;
+
+	if (peer_proxy_start(p, moto.url, 0, 1, "drop-after", at,
+	    &skip) != 0) {
+		printf("# %s\n", skip);
+		free(skip);
+		return (NULL);
+	}
+	*h = make_http(4, 4, 20000);
+	*s = make_s3(*h, p->url);
+	return (fileio_new(base, *s, &fo));
+}
+
+static void
+lossy_free(struct peer *p, struct http *h, struct s3 *s, struct fileio *fio)
+{
+	fileio_free(fio);
+	s3_free(s);
+	http_free(h);
+	peer_stop(p);
+}
+
+/* Upload u through a proxy losing answer "at"; check it landed intact. */
+static void
+lossy_upload(const char *at, struct upload *u, const char *tag)
+{
+	struct peer	 p;
+	struct http	*h;
+	struct s3	*s;
+	struct fileio	*fio;
+	struct buf	 b = BUF_INIT;
+	struct scap	 c;
+	char		*key, sha[65];
+
+	if ((fio = lossy_fileio(&p, at, &h, &s)) == NULL) {
+		TAP_CHECK(fio != NULL);
+		return;
+	}
+	upload_start(fio, u, tag, &b);
+	TAP_CHECK(peer_run(base, &u->done, 60000) == 0);
+	TAP_CHECK_INT(u->status, FILEIO_OK);
+	if (u->error != NULL)
+		printf("# %s\n", u->error);
+	key = xasprintf("%s/u%03d.bin", tag, u->i);
+	memset(&c, 0, sizeof(c));
+	s3_get(direct, BUCKET, key, 0, 0, 0, scap_cb, &c);
+	TAP_CHECK(peer_run(base, &c.done, 60000) == 0);
+	s3_sha256_hex(c.body.data, c.body.len, sha);
+	TAP_CHECK_STR(sha, u->sha);
+	TAP_CHECK(http_stats_get(h, "s3", "retry") >= 1);
+	free(c.error);
+	buf_free(&c.body);
+	free(key);
+	free(u->error);
+	buf_free(&b);
+	lossy_free(&p, h, s, fio);
+}
+
+static void
+test_lost_responses(void)
+{
+	struct upload	u;
+
+	/* Conditional PUT lands, its 200 is lost, the retry sees 412. */
+	memset(&u, 0, sizeof(u));
+	u.size = 1000;
+	u.create_only = 1;
+	lossy_upload("1", &u, "lost-put");
+	/* CreateMultipartUpload's answer is lost: a second upload starts. */
+	memset(&u, 0, sizeof(u));
+	u.size = 2 * PART + 100;
+	lossy_upload("1", &u, "lost-create");
+	TAP_CHECK_INT(count_uploads("lost-create/"), 0);
+	/* CompleteMultipartUpload's answer is lost: the retry gets 404. */
+	memset(&u, 0, sizeof(u));
+	u.size = 2 * PART;
+	lossy_upload("4", &u, "lost-complete");
+	TAP_CHECK_INT(count_uploads("lost-complete/"), 0);
 }
 
 static void
@@ -493,6 +579,7 @@ static const struct tap_case cases[] = {
 	{ "100 uploads through 20% faults land intact", test_faults_20 },
 	{ "100% faults: clean failures, no orphan upload", test_faults_100 },
 	{ "sweep aborts leftover multipart uploads", test_sweep },
+	{ "lost answers to PUT, create and complete", test_lost_responses },
 };
 
 int
@@ -502,8 +589,9 @@ main(void)
 	int	 rc;
 
 	peer_s3_require(&moto);
-	if (peer_proxy_start(&proxy, moto.url, 0.2, 11, NULL, &skip) != 0 ||
-	    peer_proxy_start(&proxy503, moto.url, 1.0, 5, "503", &skip) != 0) {
+	if (peer_proxy_start(&proxy, moto.url, 0.2, 11, NULL, NULL,
+	    &skip) != 0 || peer_proxy_start(&proxy503, moto.url, 1.0, 5, "503",
+	    NULL, &skip) != 0) {
 		printf("1..0 # SKIP %s\n", skip);
 		free(skip);
 		peer_stop(&moto);
