@@ -151,7 +151,7 @@ fileio_complete(struct fileio *fio, fileio_cb cb, void *arg,
     const struct fileio_result *res)
 {
 	struct fileio_done	*d;
-	struct timeval		 tv = { 0, 0 };
+	struct timeval		 tv = { 0, 1 };
 	size_t			 i;
 
 	d = xcalloc(1, sizeof(*d));
@@ -173,6 +173,10 @@ fileio_complete(struct fileio *fio, fileio_cb cb, void *arg,
 		}
 	} else
 		d->res.entries = NULL;
+	/*
+	 * Not a zero timeout: libevent runs those in the same pass, so a
+	 * caller chaining operations from callbacks would starve the loop.
+	 */
 	fio->npending++;
 	if (event_base_once(fio->base, -1, EV_TIMEOUT, fileio_done_cb, d,
 	    &tv) != 0)

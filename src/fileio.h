@@ -153,7 +153,7 @@ void		 fileio_writer_fini(struct fileio_writer *);
 /* The writer may take more input again: run the drain callback. */
 void		 fileio_writer_drained(struct fileio_writer *);
 /*
- * Deliver a result from the loop later (event_base_once, 0 s).  The
+ * Deliver a result from the loop later (a 1 us libevent timer).  The
  * result's error, data and entries are copied.
  */
 void		 fileio_complete(struct fileio *, fileio_cb, void *,

@@ -30,11 +30,12 @@
 
 
 static const char *http_class_names[] = {
-	"2xx", "3xx", "4xx", "5xx", "error", "retry"
+	"2xx", "3xx", "4xx", "5xx", "error", "retry", "connect"
 };
 #define HTTP_NCLASS (sizeof(http_class_names) / sizeof(http_class_names[0]))
 #define HTTP_CLASS_ERROR 4
 #define HTTP_CLASS_RETRY 5
+#define HTTP_CLASS_CONNECT 6
 
 struct http_stat {
 	char		*kind;
@@ -768,12 +769,15 @@ static void
 http_finish(struct http *h, struct http_request *r, CURLcode rc)
 {
 	struct http_response	 resp;
-	long			 status = 0;
+	long			 status = 0, connects = 0;
 	char			*error = NULL;
 	size_t			 cls;
 
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
+	while (connects-- > 0)
+		http_stats_add(h, r->kind, HTTP_CLASS_CONNECT);
 	curl_multi_remove_handle(h->multi, r->easy);
 	curl_easy_cleanup(r->easy);
 	r->easy = NULL;

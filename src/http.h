@@ -96,8 +96,11 @@ void		 http_cancel(struct http *, struct http_request *);
 char		*http_response_header(const struct http_response *,
 		    const char *);
 
-/* Counters by kind and class ("2xx", "3xx", "4xx", "5xx", "error",
- * "retry"), one per attempt. */
+/*
+ * Counters by kind and class: "2xx", "3xx", "4xx", "5xx" and "error" (no
+ * response) count attempts, "retry" the retries scheduled, "connect" the
+ * new connections opened (the rest reused one).
+ */
 void		 http_stats_visit(struct http *, http_stats_cb, void *);
 uint64_t	 http_stats_get(struct http *, const char *kind,
 		    const char *cls);

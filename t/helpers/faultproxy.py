@@ -13,8 +13,10 @@
 #   delay         wait 100-400 ms, then forward normally
 # With --at, exactly the requests with those 1-based numbers get a fault
 # (the first fault kind listed) and the rate is ignored: deterministic
-# lost responses.  Requests and responses are relayed byte-exact (Host preserved), so SigV4
-# signatures still verify.  "GET /__faultproxy/rate?R" changes the rate and
+# lost responses.  Requests are relayed byte-exact (Host preserved), so
+# SigV4 signatures still verify; so are responses, but for their hop-by-hop
+# Connection header: the proxy keeps client connections open whatever the
+# server does, so clients can reuse them.  "GET /__faultproxy/rate?R" changes the rate and
 # "GET /__faultproxy/stats" returns the counters as JSON.
 import argparse
 import json
@@ -136,22 +138,27 @@ def control(client, line):
                     "Connection: close\r\n\r\n" % len(body)).encode() + body)
 
 
+def hop_by_hop(raw):
+    """Drop the Connection header: the proxy manages its own connections
+    (the upstream, moto's werkzeug, closes after every response)."""
+    lines = raw.split(b"\r\n")
+    keep = [ln for ln in lines if not ln.lower().startswith(b"connection:")]
+    return b"\r\n".join(keep)
+
+
 def relay_response(up, method):
-    """Read one final response (with any 1xx before it) from upstream."""
-    out = b""
-    while True:
-        raw = up.head()
-        status_line, h = headers(raw)
-        status = int(status_line.split(" ")[1])
-        out += raw
-        if 100 <= status < 200:
-            return out, True, h
-        if method == "HEAD" or status in (204, 304):
-            return out, False, h
-        if "content-length" in h or "chunked" in h.get(
-                "transfer-encoding", "").lower():
-            return out + read_body(up, h), False, h
-        return out + up.rest(), False, h
+    """Read one response from upstream: (bytes, interim, keep_alive)."""
+    raw = up.head()
+    status_line, h = headers(raw)
+    status = int(status_line.split(" ")[1])
+    if 100 <= status < 200:
+        return raw, True, True
+    if method == "HEAD" or status in (204, 304):
+        return hop_by_hop(raw), False, True
+    if "content-length" in h or "chunked" in h.get(
+            "transfer-encoding", "").lower():
+        return hop_by_hop(raw) + read_body(up, h), False, True
+    return raw + up.rest(), False, False
 
 
 def forward(client, cpeer, raw, h, method, fault, upstream):
@@ -163,20 +170,20 @@ def forward(client, cpeer, raw, h, method, fault, upstream):
         if expect:
             # Relay the interim "100 Continue" before the body, unless
             # the server answers finally at once (e.g. 403).
-            resp, interim, rh = relay_response(up, method)
+            resp, interim, keep = relay_response(up, method)
             client.sendall(resp)
             if not interim:
                 return False
         up_sock.sendall(read_body(cpeer, h))
         while True:
-            resp, interim, rh = relay_response(up, method)
+            resp, interim, keep = relay_response(up, method)
             if not interim:
                 break
             client.sendall(resp)
         if fault == "drop-after":
             return False
         client.sendall(resp)
-        return rh.get("connection", "").lower() != "close"
+        return keep
     finally:
         up_sock.close()
 

@@ -263,20 +263,42 @@ peer_run(struct event_base *base, int *flag, int ms)
 struct peer_ticker {
 	struct event	*ev;
 	double		 last;
+	double		 last_wait;
 	double		 max_gap;
+	double		 max_loop_gap;
 	uint64_t	 ticks;
 };
+
+/* Milliseconds this thread has spent runnable but not running. */
+static double
+peer_run_wait_ms(void)
+{
+	FILE			*f;
+	unsigned long long	 run, wait = 0;
+
+	if ((f = fopen("/proc/thread-self/schedstat", "r")) == NULL)
+		return (0);
+	if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+		wait = 0;
+	fclose(f);
+	return (wait / 1e6);
+}
 
 /* 10 ms ticker callback. */
 static void
 peer_ticker_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct peer_ticker	*t = arg;
-	double			 now = peer_now_ms();
+	double			 now = peer_now_ms(), wait, gap;
 
-	if (now - t->last > t->max_gap)
-		t->max_gap = now - t->last;
+	wait = peer_run_wait_ms();
+	gap = now - t->last;
+	if (gap > t->max_gap)
+		t->max_gap = gap;
+	if (gap - (wait - t->last_wait) > t->max_loop_gap)
+		t->max_loop_gap = gap - (wait - t->last_wait);
 	t->last = now;
+	t->last_wait = wait;
 	t->ticks++;
 }
 
@@ -289,13 +311,17 @@ peer_ticker_new(struct event_base *base)
 	t = xcalloc(1, sizeof(*t));
 	t->ev = event_new(base, -1, EV_PERSIST, peer_ticker_cb, t);
 	t->last = peer_now_ms();
+	t->last_wait = peer_run_wait_ms();
 	event_add(t->ev, &tv);
 	return (t);
 }
 
 double
-peer_ticker_max_gap(struct peer_ticker *t, uint64_t *ticks)
+peer_ticker_max_gap(struct peer_ticker *t, double *loop_gap,
+    uint64_t *ticks)
 {
+	if (loop_gap != NULL)
+		*loop_gap = t->max_loop_gap;
 	if (ticks != NULL)
 		*ticks = t->ticks;
 	return (t->max_gap);

@@ -49,11 +49,17 @@ struct s3	*peer_s3_client(const struct peer *, struct http *h,
 /* Run the loop until *flag is nonzero or ms pass; 0 if the flag is set. */
 int		 peer_run(struct event_base *, int *flag, int ms);
 
-/* A 10 ms ticker that records the largest gap between its firings. */
+/*
+ * A 10 ms ticker that records the largest gap between its firings, both
+ * raw and less the time the thread sat runnable waiting for a CPU (from
+ * /proc/thread-self/schedstat), which is the machine's load, not the
+ * loop's doing.
+ */
 struct peer_ticker;
 struct peer_ticker *peer_ticker_new(struct event_base *);
-/* Largest gap seen in ms; count of ticks. */
-double		 peer_ticker_max_gap(struct peer_ticker *, uint64_t *ticks);
+/* Largest raw gap in ms; largest gap less CPU waits; count of ticks. */
+double		 peer_ticker_max_gap(struct peer_ticker *, double *loop_gap,
+		    uint64_t *ticks);
 void		 peer_ticker_free(struct peer_ticker *);
 
 /* Peak resident set size of this process in kB (VmHWM). */

@@ -202,6 +202,10 @@ test_concurrency(void)
 	dt = peer_now_ms() - t0;
 	TAP_CHECK_INT(all, 12);
 	TAP_CHECK(dt >= 600);
+	/* Two slots, keep-alive proxy: connections are reused. */
+	TAP_CHECK(http_stats_get(h, "test", "connect") <= 4);
+	printf("# %llu connections for 12 requests\n",
+	    (unsigned long long)http_stats_get(h, "test", "connect"));
 	TAP_CHECK_INT(http_pending(h), 0);
 	printf("# 12 delayed requests, 2 at a time: %.0f ms\n", dt);
 	free(url);
