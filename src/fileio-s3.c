@@ -376,8 +376,14 @@ fileio_s3_open(struct fileio *fio, const char *url, char **cause)
 		*cause = xasprintf("%s: no S3 client configured", url);
 		return (NULL);
 	}
-	if (fileio_s3_parse(url, &bucket, &key) != 0 || *key == '\0') {
+	if (fileio_s3_parse(url, &bucket, &key) != 0) {
 		*cause = xasprintf("%s: bad S3 object URL", url);
+		return (NULL);
+	}
+	if (*key == '\0') {
+		free(bucket);
+		free(key);
+		*cause = xasprintf("%s: no object key", url);
 		return (NULL);
 	}
 	sw = xcalloc(1, sizeof(*sw));

@@ -359,6 +359,7 @@ static void
 test_s3_ops(void)
 {
 	struct cap	 c = { 0 };
+	char		*cause = NULL;
 
 	do_put("s3://bronze/wh/ns/t/metadata/v1.metadata.json", "{}", 0, &c);
 	TAP_CHECK_INT(c.status, FILEIO_OK);
@@ -390,6 +391,11 @@ test_s3_ops(void)
 	TAP_CHECK_INT(c.status, FILEIO_NOT_FOUND);
 	do_read("s3://", 0, &c);
 	TAP_CHECK_INT(c.status, FILEIO_ERROR);
+	TAP_CHECK(fileio_writer_open(fio, "s3://bronze/", &cause) == NULL);
+	TAP_CHECK(cause != NULL && strstr(cause, "no object key") != NULL);
+	free(cause);
+	TAP_CHECK(fileio_writer_open(fio, "s3:///x", &cause) == NULL);
+	free(cause);
 	cap_reset(&c);
 }
 
