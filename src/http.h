@@ -48,7 +48,8 @@ typedef void	(*http_done_cb)(struct http_response *, void *);
 /*
  * Streaming request body: copy up to len bytes starting at body offset
  * "offset" into dst and return how many (0 only at the end).  Called again
- * from offset 0 when a request is retried.
+ * from offset 0 when a request is retried.  It runs inside libcurl, so it
+ * must not call back into the http client.
  */
 typedef size_t	(*http_read_cb)(void *, uint64_t offset, uint8_t *dst,
 		    size_t len);

@@ -125,6 +125,7 @@ test_local_put_read(void)
 	struct cap	 c = { 0 };
 	struct stat	 st;
 	char		*path, *url, *dir;
+	mode_t		 mask;
 
 	path = xasprintf("%s/a/b/c/v1.metadata.json", tmpdir);
 	url = xasprintf("file://%s", path);
@@ -132,7 +133,10 @@ test_local_put_read(void)
 	TAP_CHECK_INT(c.status, FILEIO_OK);
 	TAP_CHECK(stat(path, &st) == 0 && st.st_size == 7);
 	dir = xasprintf("%s/a/b", tmpdir);
-	TAP_CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0755);
+	mask = umask(022);
+	umask(mask);
+	TAP_CHECK(stat(dir, &st) == 0 &&
+	    (st.st_mode & 0777) == (0755 & ~mask));
 	do_read(path, 0, &c);
 	TAP_CHECK_INT(c.status, FILEIO_OK);
 	TAP_CHECK_STR((char *)c.data.data, "{\"v\":1}");
