@@ -5,7 +5,8 @@
  * through fileio_complete() so callers see the same behaviour as with S3.
  * Files appear atomically: write a temp file in the target directory,
  * fsync it, rename (or link(2) for create-only, which fails with EEXIST if
- * the target exists) and fsync the directory.  Missing parent directories
+ * the target exists; renameat2 RENAME_NOREPLACE where there are no hard
+ * links) and fsync the directory.  Missing parent directories
  * are created (0755).
  */
 #include <sys/stat.h>
@@ -151,17 +152,17 @@ fileio_local_publish(const char *tmp, const char *path, int create_only)
 
 	if (create_only) {
 		rc = link(tmp, path);
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-	} else {
-		rc = rename(tmp, path);
-		if (rc != 0) {
-			saved = errno;
-			unlink(tmp);
-			errno = saved;
+		if (rc != 0 && (errno == EPERM || errno == ENOTSUP ||
+		    errno == ENOSYS)) {
+			/* No hard links here: an exclusive rename instead. */
+			rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+			    RENAME_NOREPLACE);
 		}
-	}
+	} else
+		rc = rename(tmp, path);
+	saved = errno;
+	unlink(tmp);	/* after a link: the temp name; else already gone */
+	errno = saved;
 	if (rc != 0)
 		return (-1);
 	dir = fileio_local_dir(path);
