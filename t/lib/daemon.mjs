@@ -82,6 +82,11 @@ export async function startDaemon({ config = {}, env = {}, args = [],
     proc.kill('SIGKILL');
     throw new Error(`no "admin API on" line in ${timeoutMs * slow} ms:\n${stderr}`);
   }
+  // main.c logs the admin line before it installs its signal handlers: a
+  // signal right after it would kill the daemon, so give it the moment it
+  // needs to log that it started (bounded; nothing depends on that line).
+  for (let i = 0; i < 20 * slow && !/ started with \d+ job/.test(stderr); i++)
+    await new Promise((r) => setTimeout(r, 100));
   const url = `http://${m[1]}:${m[2]}`;
   return {
     url, port: Number(m[2]), dir, file, proc, exited,
