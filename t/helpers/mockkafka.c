@@ -94,6 +94,7 @@ mk_usage(void)
 	exit(1);
 }
 
+/* Monotonic clock in milliseconds. */
 static uint64_t
 mk_now_ms(void)
 {
@@ -124,6 +125,7 @@ mk_num(const char *s, long min, long max, long *out)
 	return (0);
 }
 
+/* librdkafka's log lines, unless -q. */
 static void
 mk_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *msg)
 {
@@ -228,7 +230,10 @@ mk_key(const char *line, const char *field, size_t *len)
 	return (p);
 }
 
-/* Queue one record, waiting while the local queue is full. */
+/*
+ * Queue one record.  A produce command (c set) waits while the local queue
+ * is full; a trickle (c NULL) gives up and tries again on its next turn.
+ */
 static rd_kafka_resp_err_t
 mk_send(struct mk *mk, const char *topic, int32_t part, const char *line,
     const struct mk_file *f, const char *keyfield, struct mk_count *c)
@@ -247,7 +252,8 @@ mk_send(struct mk *mk, const char *topic, int32_t part, const char *line,
 		    RD_KAFKA_V_KEY((void *)key, klen),
 		    RD_KAFKA_V_HEADER("source", f->source, -1),
 		    RD_KAFKA_V_OPAQUE(c), RD_KAFKA_V_END);
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || mk_signalled)
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || c == NULL ||
+		    mk_signalled)
 			return (err);
 		rd_kafka_poll(mk->rk, 50);
 	}
@@ -325,6 +331,7 @@ mk_cmd_produce(struct mk *mk, int argc, char **argv)
 	return (xasprintf("OK %zu", c.ok));
 }
 
+/* Where TOPIC's trickle is linked (*result is NULL if it has none). */
 static struct mk_trickle **
 mk_trickle_find(struct mk *mk, const char *topic)
 {
@@ -619,15 +626,47 @@ mk_topic(struct mk *mk, char *spec, int nbrokers)
 		fatalx("topic %s: %s", name, rd_kafka_err2str(err));
 }
 
+/* Start the cluster, create the topics and connect the producer. */
+static void
+mk_start(struct mk *mk, int nbrokers, char **topics, int ntopics)
+{
+	const struct rd_kafka_metadata	*md;
+	int				 i;
+
+	memset(mk, 0, sizeof *mk);
+	mk->host = mk_handle(NULL);
+	if ((mk->mcluster = rd_kafka_mock_cluster_new(mk->host,
+	    nbrokers)) == NULL)
+		fatalx("cannot create the mock cluster");
+	for (i = 0; i < ntopics; i++)
+		mk_topic(mk, topics[i], nbrokers);
+	mk->rk = mk_handle(rd_kafka_mock_cluster_bootstraps(mk->mcluster));
+	if (rd_kafka_metadata(mk->rk, 1, NULL, &md, MK_TIMEOUT_MS) != 0)
+		fatalx("the mock cluster does not answer");
+	rd_kafka_metadata_destroy(md);
+}
+
+/* Stop the trickles, deliver what is queued (bounded), free it all. */
+static void
+mk_finish(struct mk *mk)
+{
+	while (mk->trickles != NULL)
+		mk_trickle_remove(&mk->trickles);
+	rd_kafka_flush(mk->rk, 2000);
+	rd_kafka_destroy(mk->rk);
+	rd_kafka_mock_cluster_destroy(mk->mcluster);
+	rd_kafka_destroy(mk->host);
+	buf_free(&mk->in);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct mk			 mk;
-	struct sigaction		 sa;
-	const struct rd_kafka_metadata	*md;
-	long				 nbrokers = 3;
-	char				**topics = NULL;
-	int				 ch, ntopics = 0, i;
+	struct mk		  mk;
+	struct sigaction	  sa;
+	long			  nbrokers = 3;
+	char			**topics = NULL;
+	int			  ch, ntopics = 0;
 
 	log_set_progname("bronze-mockkafka");
 	while ((ch = getopt(argc, argv, "b:t:qh")) != -1) {
@@ -657,30 +696,12 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	memset(&mk, 0, sizeof mk);
-	mk.host = mk_handle(NULL);
-	if ((mk.mcluster = rd_kafka_mock_cluster_new(mk.host,
-	    (int)nbrokers)) == NULL)
-		fatalx("cannot create the mock cluster");
-	for (i = 0; i < ntopics; i++)
-		mk_topic(&mk, topics[i], (int)nbrokers);
+	mk_start(&mk, (int)nbrokers, topics, ntopics);
 	free(topics);
-	mk.rk = mk_handle(rd_kafka_mock_cluster_bootstraps(mk.mcluster));
-	if (rd_kafka_metadata(mk.rk, 1, NULL, &md, MK_TIMEOUT_MS) != 0)
-		fatalx("the mock cluster does not answer");
-	rd_kafka_metadata_destroy(md);
-
 	printf("BOOTSTRAP %s\n", rd_kafka_mock_cluster_bootstraps(mk.mcluster));
 	fflush(stdout);
 	log_info("%ld brokers ready", nbrokers);
 	mk_loop(&mk);
-
-	while (mk.trickles != NULL)
-		mk_trickle_remove(&mk.trickles);
-	rd_kafka_flush(mk.rk, 2000);
-	rd_kafka_destroy(mk.rk);
-	rd_kafka_mock_cluster_destroy(mk.mcluster);
-	rd_kafka_destroy(mk.host);
-	buf_free(&mk.in);
+	mk_finish(&mk);
 	return (0);
 }
