@@ -79,16 +79,27 @@ if (!kcat) {
 // Broker down and up, leader moved: producing and consuming still work.
 const extra = path.join(tmp, 'extra.jsonl');
 writeFileSync(extra, binance.slice(0, 100).join('\n') + '\n');
+const leaders = [];
+for (const [p, b] of [[0, 1], [1, 2], [2, 3], [3, 2]])
+  leaders.push(await k.cmd(`leader binance.raw ${p} ${b}`));
+t.ok(leaders.every((l) => l.startsWith('OK leader')), 'only partition 0 led by broker 1', leaders);
 t.eq(await k.cmd('down 1'), 'OK down 1', 'broker 1 down');
+t0 = Date.now();
+const failed = await k.cmd(`produce binance.raw ${extra}`);
+t.ok(/^ERR 25 of 100 failed: Local: (Message timed out|Purged in queue)$/.test(failed),
+  'broker down: partition 0\'s quarter of the records fail', failed);
+t.diag(`failed produce answered in ${Date.now() - t0} ms`);
 t.eq(await k.cmd('up 1'), 'OK up 1', 'broker 1 up');
 t.eq(await k.cmd('leader binance.raw 0 2'), 'OK leader binance.raw 0 2', 'leader moved');
 t.eq(await k.cmd('leader binance.raw 9 2'), 'ERR binance.raw [9]: Broker: Unknown topic or partition',
   'leader of a missing partition is an error');
 t.eq(await k.cmd(`produce binance.raw ${extra}`), 'OK 100', 'produce after the changes');
-t.eq(await k.cmd('count binance.raw'), `OK ${binance.length + 100}`, 'count after the changes');
+const total = binance.length + 75 + 100;
+t.eq(await k.cmd('count binance.raw'), `OK ${total}`, 'count after the changes');
 if (kcat) {
   const recs = await consume(k.bootstrap, 'binance.raw');
-  t.eq(recs.length, binance.length + 100, 'kcat reads them all after the changes');
+  t.eq(recs.length, total, 'kcat reads them all after the changes');
+  t.eq(recs.filter((r) => r.p === 0).length, 1000 + 25, 'partition 0 got only the records after up');
 }
 
 // Trickle at a rate, then stop: the count grows by what it says it sent.
