@@ -71,8 +71,11 @@ struct mk {
 
 static volatile sig_atomic_t mk_signalled;
 
+static void	mk_usage(int) __attribute__((noreturn));
+
+/* Print the help; exit with STATUS. */
 static void
-mk_usage(void)
+mk_usage(int status)
 {
 	fprintf(stderr,
 "usage: bronze-mockkafka [-q] [-b BROKERS] [-t TOPIC:PARTITIONS[:RF]]...\n"
@@ -84,14 +87,16 @@ mk_usage(void)
 "  down BROKER | up BROKER           take a broker down or bring it back\n"
 "  leader TOPIC PARTITION BROKER     move a partition's leader\n"
 "  produce TOPIC FILE [KEYFIELD]     one record per line of FILE, round-robin\n"
-"                                    or keyed by a JSON field; OK <count>\n"
+"                                    or keyed by a JSON field, with header\n"
+"                                    source=<FILE basename>; OK <count>\n"
 "  trickle TOPIC FILE RATE           produce FILE's lines in a loop at RATE/s\n"
 "  stop TOPIC                        stop that trickle; OK <records sent>\n"
 "  count TOPIC                       high watermarks summed\n"
 "  quit                              exit (EOF, SIGTERM, SIGINT too)\n"
 "Note: the mock cluster trims each partition's log past about 5 MB (or\n"
-"100k message sets): keep per-partition data under that.\n");
-	exit(1);
+"100k message sets): keep per-partition data under that.  Like a broker\n"
+"with default settings it creates a topic it is asked about.\n");
+	exit(status);
 }
 
 /* Monotonic clock in milliseconds. */
@@ -673,7 +678,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'b':
 			if (mk_num(optarg, 1, 64, &nbrokers) != 0)
-				mk_usage();
+				mk_usage(1);
 			break;
 		case 't':
 			topics = xreallocarray(topics, ntopics + 1,
@@ -683,12 +688,14 @@ main(int argc, char **argv)
 		case 'q':
 			log_set_level(LOG_LEVEL_ERROR);
 			break;
+		case 'h':
+			mk_usage(0);
 		default:
-			mk_usage();
+			mk_usage(1);
 		}
 	}
 	if (optind != argc)
-		mk_usage();
+		mk_usage(1);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = mk_signal_cb;
