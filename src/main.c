@@ -91,6 +91,7 @@ main_run(struct daemon *d)
 	struct admin	*admin;
 	char		*cause = NULL;
 	size_t		 i;
+	int		 rc = 0;
 
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -100,14 +101,7 @@ main_run(struct daemon *d)
 	for (i = 0; i < d->njobs; i++)
 		d->jobs[i] = job_new(&d->cfg->jobs[i], d->start_time_ms);
 
-	if ((admin = admin_new(d, &cause)) == NULL) {
-		log_error("admin server: %s", cause);
-		free(cause);
-		return (1);
-	}
-	log_info("admin API on http://%s:%d/", d->cfg->admin_bind,
-	    admin_bound_port(admin));
-
+	/* Signals first: a test may signal as soon as the port is logged. */
 	ev_term = evsignal_new(d->base, SIGTERM, main_signal_stop_cb, d);
 	ev_int = evsignal_new(d->base, SIGINT, main_signal_stop_cb, d);
 	ev_hup = evsignal_new(d->base, SIGHUP, main_signal_hup_cb, d);
@@ -116,20 +110,29 @@ main_run(struct daemon *d)
 	    evsignal_add(ev_hup, NULL))
 		fatalx("cannot install signal handlers");
 
+	if ((admin = admin_new(d, &cause)) == NULL) {
+		log_error("admin server: %s", cause);
+		free(cause);
+		rc = 1;
+		goto out;
+	}
+	log_info("admin API on http://%s:%d/", d->cfg->admin_bind,
+	    admin_bound_port(admin));
+
 	log_info("bronzed %s started with %zu job(s)", PACKAGE_VERSION,
 	    d->njobs);
 	event_base_dispatch(d->base);
 	log_info("bronzed stopped");
-
+	admin_free(admin);
+out:
 	event_free(ev_hup);
 	event_free(ev_int);
 	event_free(ev_term);
-	admin_free(admin);
 	for (i = 0; i < d->njobs; i++)
 		job_free(d->jobs[i]);
 	free(d->jobs);
 	event_base_free(d->base);
-	return (0);
+	return (rc);
 }
 
 int
