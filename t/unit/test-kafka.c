@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ static rd_kafka_mock_cluster_t	*mock;
 static const char		*bootstraps;
 static rd_kafka_t		*prod;
 static int			 group_seq;
+static pthread_t		 main_thread;
 /*
  * Every test consumer's settings.  The mock keeps a group whose last member
  * left waiting for session.timeout.ms - 1 s before a new member may join,
@@ -49,8 +51,9 @@ static struct config_kv		 boot_kv[] = {
 	{ "bootstrap.servers", NULL, 1 },
 	{ "session.timeout.ms", "3000", 2 },
 	{ "heartbeat.interval.ms", "500", 3 },
+	{ "reconnect.backoff.max.ms", "200", 4 },
 };
-static struct config_kvlist	 boot_list = { boot_kv, 3 };
+static struct config_kvlist	 boot_list = { boot_kv, 4 };
 static struct config_kv		 debug_kv = { "debug", NULL, 2 };
 static struct config_kvlist	 debug_list = { &debug_kv, 1 };
 
@@ -72,11 +75,17 @@ struct ctx {
 
 	int			 assigns;
 	int			 revokes;
-	int			 errors;
+	int			 errors;	/* fatal ones */
+	int			 transient;
+	int			 stats;
+	int			 wrong_thread;	/* callback off the loop */
 	int			 closed;
 	int			 async_assign;	/* answer assignments later */
 	struct event		*answer;
 	int64_t			 start[NPART];	/* -1: startup mode */
+	int			 track;		/* restart after the last seen */
+	int64_t			 next[NPART];	/* last seen + 1, or -1 */
+	int			 lost;
 	int			 pause_at;	/* pause when got reaches it */
 };
 
@@ -211,6 +220,8 @@ record_cb(void *arg, const struct kafka_record *r)
 {
 	struct ctx	*c = arg;
 
+	if (!pthread_equal(pthread_self(), main_thread))
+		c->wrong_thread++;
 	if (!check_record(r)) {
 		if (c->bad++ < 5)
 			printf("# bad record [%d] %" PRId64 " ts %" PRId64 "\n",
@@ -224,6 +235,8 @@ record_cb(void *arg, const struct kafka_record *r)
 			c->first[r->partition] = r->offset;
 	}
 	c->last_ts = r->timestamp_ms;
+	if (r->partition >= 0 && r->partition < NPART)
+		c->next[r->partition] = r->offset + 1;
 	c->got++;
 	if (c->pause_at != 0 && c->got == c->pause_at)
 		kafka_pause(c->k);
@@ -251,6 +264,10 @@ assign_cb(void *arg, struct kafka_partition *parts, size_t n)
 
 	c->assigns++;
 	for (i = 0; i < n; i++) {
+		if (c->track && parts[i].partition < NPART &&
+		    c->next[parts[i].partition] >= 0)
+			c->start[parts[i].partition] =
+			    c->next[parts[i].partition];
 		if (parts[i].partition < NPART &&
 		    c->start[parts[i].partition] >= 0) {
 			parts[i].start = KAFKA_START_OFFSET;
@@ -269,6 +286,7 @@ revoke_cb(void *arg, const struct kafka_partition *parts, size_t n, int lost)
 	struct ctx	*c = arg;
 
 	c->revokes++;
+	c->lost += lost;
 }
 
 static void
@@ -277,8 +295,23 @@ error_cb(void *arg, int fatal, const char *msg)
 	struct ctx	*c = arg;
 
 	printf("# kafka error (%s): %s\n", fatal ? "fatal" : "transient", msg);
+	if (!pthread_equal(pthread_self(), main_thread))
+		c->wrong_thread++;
 	if (fatal)
 		c->errors++;
+	else
+		c->transient++;
+}
+
+static void
+stats_cb(void *arg, const char *json, size_t len)
+{
+	struct ctx	*c = arg;
+
+	if (!pthread_equal(pthread_self(), main_thread))
+		c->wrong_thread++;
+	if (len > 2 && json[0] == '{' && strstr(json, "\"topics\"") != NULL)
+		c->stats++;
 }
 
 static void
@@ -316,6 +349,7 @@ ctx_init(struct ctx *c, const char *group, enum config_startup_mode mode,
 	for (i = 0; i < NPART; i++) {
 		c->first[i] = -1;
 		c->start[i] = -1;
+		c->next[i] = -1;
 	}
 	if (group == NULL) {
 		snprintf(gname, sizeof gname, "g-%d-%d", (int)getpid(),
@@ -340,6 +374,7 @@ ctx_init(struct ctx *c, const char *group, enum config_startup_mode mode,
 	o.assign = assign_cb;
 	o.revoke = revoke_cb;
 	o.error = error_cb;
+	o.stats = stats_cb;
 	o.closed = closed_cb;
 	o.arg = c;
 	c->k = kafka_new(c->base, &o, &cause);
@@ -423,6 +458,7 @@ expect_from(struct ctx *c, const int64_t *from, int extra)
 	TAP_CHECK_INT(missing, 0);
 	for (p = 0; p < NPART; p++)
 		TAP_CHECK_INT(c->first[p], from[p]);
+	TAP_CHECK_INT(c->wrong_thread, 0);
 }
 
 static void
@@ -503,13 +539,19 @@ test_group_offsets(void)
 	ctx_done(&c);
 }
 
+/*
+ * Latest: only records produced after the assignment; statistics come
+ * through the loop meanwhile.
+ */
 static void
 test_latest(void)
 {
-	struct ctx	 c;
-	char		*cause = NULL;
+	struct config_kv	 kv = { "statistics.interval.ms", "200", 4 };
+	struct config_kvlist	 job = { &kv, 1 };
+	struct ctx		 c;
+	char			*cause = NULL;
 
-	ctx_init(&c, NULL, CONFIG_STARTUP_LATEST, NULL);
+	ctx_init(&c, NULL, CONFIG_STARTUP_LATEST, &job);
 	if (c.k == NULL)
 		return;
 	TAP_CHECK_INT(kafka_start(c.k, &cause), 0);
@@ -523,7 +565,10 @@ test_latest(void)
 	TAP_CHECK_INT(c.got, 40);
 	TAP_CHECK_INT(c.first[0], PERPART);
 	TAP_CHECK_INT(c.dups, 0);
+	TAP_CHECK_INT(c.bad, 0);
 	TAP_CHECK_INT(c.last_ts >= TS_BASE + NREC, 1);
+	TAP_CHECK(c.stats > 3);
+	TAP_CHECK_INT(c.wrong_thread, 0);
 	ctx_done(&c);
 }
 
@@ -567,6 +612,72 @@ test_cooperative(void)
 	c.start[1] = from[1];
 	TAP_CHECK_INT(kafka_start(c.k, &cause), 0);
 	expect_from(&c, from, 40);
+	ctx_done(&c);
+}
+
+/* Close while the group join is still pending (a quick SIGTERM). */
+static void
+close_early(const struct config_kvlist *job)
+{
+	struct ctx	 c;
+	char		*cause = NULL;
+
+	ctx_init(&c, NULL, CONFIG_STARTUP_EARLIEST, job);
+	if (c.k == NULL)
+		return;
+	TAP_CHECK_INT(kafka_start(c.k, &cause), 0);
+	run_for(&c, 500);
+	TAP_CHECK_INT(c.assigns, 0);
+	ctx_done(&c);
+	TAP_CHECK_INT(c.got, 0);
+	TAP_CHECK(c.closed);
+}
+
+static void
+test_close_early(void)
+{
+	close_early(NULL);
+}
+
+static void
+test_close_early_coop(void)
+{
+	struct config_kv	 kv = { "partition.assignment.strategy",
+	    "cooperative-sticky", 3 };
+	struct config_kvlist	 job = { &kv, 1 };
+
+	close_early(&job);
+}
+
+/*
+ * The broker goes away for longer than the session timeout: transient
+ * errors, the assignment is lost, and the owner restarts each partition
+ * after the last record it saw: nothing is lost or repeated.
+ */
+static void
+test_broker_down(void)
+{
+	static const int64_t	 zero[NPART];
+	struct ctx		 c;
+	char			*cause = NULL;
+
+	ctx_init(&c, NULL, CONFIG_STARTUP_EARLIEST, NULL);
+	if (c.k == NULL)
+		return;
+	c.track = 1;
+	TAP_CHECK_INT(kafka_start(c.k, &cause), 0);
+	TAP_CHECK(run_until(&c, &c.got, NREC + 40, 20000));
+	rd_kafka_mock_broker_set_down(mock, 1);
+	run_for(&c, 3500);
+	rd_kafka_mock_broker_set_up(mock, 1);
+	TAP_CHECK(c.transient > 0);
+	TAP_CHECK_INT(c.errors, 0);
+	produce(NREC + 40, NREC + 80);
+	expect_from(&c, zero, 80);
+	TAP_CHECK(c.lost >= 1);
+	TAP_CHECK(c.assigns >= 2);
+	printf("# %d assignments, %d revokes (%d lost), %d transient errors\n",
+	    c.assigns, c.revokes, c.lost, c.transient);
 	ctx_done(&c);
 }
 
@@ -636,6 +747,7 @@ setup(const char *topic, int partitions)
 	rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, NULL, 0);
 	rd_kafka_conf_set(conf, "enable.idempotence", "true", NULL, 0);
 	rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
+	rd_kafka_conf_set(conf, "log_level", "2", NULL, 0);
 	prod = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
 	return (prod == NULL ? -1 : 0);
 }
@@ -656,9 +768,14 @@ static const struct tap_case cases[] = {
 	{ "owner-supplied offsets, answered asynchronously",
 	    test_owner_offsets },
 	{ "group offsets, falling back to earliest", test_group_offsets },
-	{ "latest: only new records", test_latest },
+	{ "latest: only new records; stats", test_latest },
 	{ "pause stops delivery, resume restarts it", test_pause_resume },
 	{ "cooperative-sticky assignment", test_cooperative },
+	{ "close before the first assignment", test_close_early },
+	{ "close before the first assignment, cooperative",
+	    test_close_early_coop },
+	{ "broker down past the session timeout: nothing lost or repeated",
+	    test_broker_down },
 };
 
 /* Throughput of the source and of kcat over N records of 200 bytes. */
@@ -705,6 +822,30 @@ bench_produce(int n, int parts)
 	rd_kafka_flush(prod, 60000);
 }
 
+/* BRONZE_KAFKA_BENCH_CONF="key=value,..." adds settings to the source. */
+static struct config_kvlist *
+bench_settings(void)
+{
+	static struct config_kv		 kv[16];
+	static struct config_kvlist	 list = { kv, 0 };
+	const char			*env = getenv("BRONZE_KAFKA_BENCH_CONF");
+	char				*copy, *item, *eq, *save = NULL;
+
+	if (env == NULL)
+		return (NULL);
+	copy = xstrdup(env);
+	for (item = strtok_r(copy, ",", &save); item != NULL &&
+	    list.count < 16; item = strtok_r(NULL, ",", &save)) {
+		if ((eq = strchr(item, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		kv[list.count].key = item;
+		kv[list.count].value = eq + 1;
+		kv[list.count++].line = 0;
+	}
+	return (&list);
+}
+
 static void
 bench_ours(int n)
 {
@@ -722,6 +863,7 @@ bench_ours(int n)
 	o.topic = "bench";
 	o.group_id = group;
 	o.global = &boot_list;
+	o.job = bench_settings();
 	o.record = bench_record_cb;
 	o.arg = &b;
 	if ((k = kafka_new(base, &o, &cause)) == NULL ||
@@ -749,6 +891,7 @@ bench_kcat(int n)
 	pid_t		pid;
 	int		status;
 
+	fflush(stdout);
 	t0 = now_us();
 	if ((pid = fork()) == 0) {
 		if (freopen("/dev/null", "w", stdout) == NULL)
@@ -771,12 +914,15 @@ static int
 bench(int n)
 {
 	static char	addr[256];
-	int		fds[2], parts = 32;
+	int		fds[2], parts;
 	pid_t		pid;
 	ssize_t		len;
 
+	/* The mock trims a partition past 5 MB: keep each under 3 MB. */
+	parts = n / 15000 + 1 > 32 ? n / 15000 + 1 : 32;
 	if (pipe(fds) != 0)
 		return (1);
+	fflush(stdout);
 	if ((pid = fork()) == 0) {
 		if (setup("bench", parts) != 0)
 			_exit(1);
@@ -807,6 +953,7 @@ main(void)
 	const char	*b = getenv("BRONZE_KAFKA_BENCH");
 	int		 rc;
 
+	main_thread = pthread_self();
 	if (b != NULL)
 		return (bench((int)strtol(b, NULL, 10)));
 	if (setup(TOPIC, NPART) != 0) {
