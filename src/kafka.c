@@ -62,7 +62,6 @@ struct kafka {
 	size_t			 in_cap;
 	int			 taking;	/* inside consume_batch */
 
-	int			 started;
 	int			 paused;
 	int			 closing;
 	int			 closed;
@@ -70,21 +69,29 @@ struct kafka {
 	uint64_t		 dropped;	/* duplicates refused */
 };
 
+struct kafka_setting {
+	const char	*key;
+	const char	*value;		/* NULL: the job's group id */
+};
+
 /* Settings bronzed owns: the passthrough lists may not set them. */
-static const char *const kafka_forced[] = {
-	"group.id", "enable.auto.commit", "enable.auto.offset.store",
-	"log.queue", "enable.partition.eof"
+static const struct kafka_setting kafka_forced[] = {
+	{ "group.id", NULL },
+	{ "enable.auto.commit", "false" },
+	{ "enable.auto.offset.store", "false" },
+	{ "enable.partition.eof", "false" },
+	{ "log.queue", "true" },
 };
 
 /* Defaults, overridable by the passthrough lists. */
-static const struct {
-	const char	*key;
-	const char	*value;
-} kafka_defaults[] = {
+static const struct kafka_setting kafka_defaults[] = {
 	{ "queued.max.messages.kbytes", "32768" },
 	{ "auto.offset.reset", "earliest" },
 	{ "partition.assignment.strategy", "range" },
 };
+
+#define KAFKA_NFORCED	(sizeof kafka_forced / sizeof kafka_forced[0])
+#define KAFKA_NDEFAULTS	(sizeof kafka_defaults / sizeof kafka_defaults[0])
 
 static void	kafka_serve(struct kafka *);
 
@@ -113,12 +120,12 @@ static int
 kafka_conf_set(rd_kafka_conf_t *conf, const char *where, const char *key,
     const char *value, char **cause)
 {
-	char	errstr[512], *p;
+	char	errstr[512];
 
 	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr) ==
 	    RD_KAFKA_CONF_OK)
 		return (0);
-	if (*value != '\0' && (p = strstr(errstr, value)) != NULL)
+	if (*value != '\0' && strstr(errstr, value) != NULL)
 		snprintf(errstr, sizeof errstr, "invalid value");
 	*cause = xasprintf("%s%s: %s", where, key, errstr);
 	return (-1);
@@ -137,9 +144,8 @@ kafka_conf_list(rd_kafka_conf_t *conf, const struct config_kvlist *list,
 	for (i = 0; list != NULL && i < list->count && rc == 0; i++) {
 		kv = &list->items[i];
 		where = xasprintf("line %d: %s", kv->line, prefix);
-		for (j = 0; j < sizeof kafka_forced / sizeof kafka_forced[0];
-		    j++) {
-			if (strcmp(kv->key, kafka_forced[j]) == 0) {
+		for (j = 0; j < KAFKA_NFORCED && rc == 0; j++) {
+			if (strcmp(kv->key, kafka_forced[j].key) == 0) {
 				*cause = xasprintf("%s%s: set by bronzed, "
 				    "cannot be overridden", where, kv->key);
 				rc = -1;
@@ -153,6 +159,21 @@ kafka_conf_list(rd_kafka_conf_t *conf, const struct config_kvlist *list,
 	return (rc);
 }
 
+/* Apply a table of settings; a NULL value stands for the group id. */
+static int
+kafka_conf_table(rd_kafka_conf_t *conf, const struct kafka_setting *t,
+    size_t n, const char *group_id, char **cause)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (kafka_conf_set(conf, "", t[i].key, t[i].value != NULL ?
+		    t[i].value : group_id, cause) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 static void	kafka_rebalance_cb(rd_kafka_t *, rd_kafka_resp_err_t,
 		    rd_kafka_topic_partition_list_t *, void *);
 static void	kafka_error_cb(rd_kafka_t *, int, const char *, void *);
@@ -160,38 +181,29 @@ static int	kafka_stats_cb(rd_kafka_t *, char *, size_t, void *);
 static void	kafka_log_cb(const rd_kafka_t *, int, const char *,
 		    const char *);
 
-/* Build the librdkafka configuration from defaults, lists and forced. */
+/* Build the librdkafka configuration: defaults, lists, then forced. */
 static rd_kafka_conf_t *
 kafka_conf(struct kafka *k, const struct kafka_options *o, char **cause)
 {
 	rd_kafka_conf_t	*conf = rd_kafka_conf_new();
 	char		*prefix, *client_id;
-	size_t		 i;
-	int		 rc = 0;
+	int		 rc;
 
 	client_id = xasprintf("bronzed-%s", k->name);
 	rc = kafka_conf_set(conf, "", "client.id", client_id, cause);
 	free(client_id);
-	for (i = 0; rc == 0 && i < sizeof kafka_defaults /
-	    sizeof kafka_defaults[0]; i++)
-		rc = kafka_conf_set(conf, "", kafka_defaults[i].key,
-		    kafka_defaults[i].value, cause);
+	if (rc == 0)
+		rc = kafka_conf_table(conf, kafka_defaults, KAFKA_NDEFAULTS,
+		    o->group_id, cause);
 	if (rc == 0)
 		rc = kafka_conf_list(conf, o->global, "kafka.", cause);
 	prefix = xasprintf("job.%s.kafka.", k->name);
 	if (rc == 0)
 		rc = kafka_conf_list(conf, o->job, prefix, cause);
 	free(prefix);
-	if (rc == 0 &&
-	    (kafka_conf_set(conf, "", "group.id", o->group_id, cause) != 0 ||
-	    kafka_conf_set(conf, "", "enable.auto.commit", "false",
-	    cause) != 0 ||
-	    kafka_conf_set(conf, "", "enable.auto.offset.store", "false",
-	    cause) != 0 ||
-	    kafka_conf_set(conf, "", "enable.partition.eof", "false",
-	    cause) != 0 ||
-	    kafka_conf_set(conf, "", "log.queue", "true", cause) != 0))
-		rc = -1;
+	if (rc == 0)
+		rc = kafka_conf_table(conf, kafka_forced, KAFKA_NFORCED,
+		    o->group_id, cause);
 	if (rc != 0) {
 		rd_kafka_conf_destroy(conf);
 		return (NULL);
@@ -217,6 +229,7 @@ kafka_pipe(struct kafka *k, char **cause)
 	return (0);
 }
 
+/* The pipe is readable (or the event was re-armed): drain it and serve. */
 static void
 kafka_event_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -259,6 +272,7 @@ kafka_join_loop(struct kafka *k, char **cause)
 	return (0);
 }
 
+/* The job's startup mode as a start for partitions the table lacks. */
 static enum kafka_start
 kafka_startup(enum config_startup_mode m)
 {
@@ -280,6 +294,12 @@ kafka_new(struct event_base *base, const struct kafka_options *o,
 	rd_kafka_conf_t	*conf;
 	char		 errstr[512];
 
+	if (o->name == NULL || o->topic == NULL || o->group_id == NULL ||
+	    o->record == NULL) {
+		*cause = xstrdup("kafka: job name, topic, group id and record "
+		    "callback are required");
+		return (NULL);
+	}
 	k = xcalloc(1, sizeof *k);
 	k->base = base;
 	k->pipe[0] = k->pipe[1] = -1;
@@ -327,7 +347,6 @@ kafka_start(struct kafka *k, char **cause)
 		    k->topic, rd_kafka_err2str(err));
 		return (-1);
 	}
-	k->started = 1;
 	return (0);
 }
 
@@ -362,6 +381,14 @@ kafka_drop(struct kafka *k, int32_t partition)
 			k->msgs[j++] = k->msgs[i];
 	}
 	k->len = j;
+}
+
+/* Free an rd_kafka_error_t if there is one. */
+static void
+kafka_error_free(rd_kafka_error_t *error)
+{
+	if (error != NULL)
+		rd_kafka_error_destroy(error);
 }
 
 /* Nonzero if the group runs the cooperative (incremental) protocol. */
@@ -484,13 +511,17 @@ kafka_on_assign(struct kafka *k, rd_kafka_topic_partition_list_t *list)
 	int	 later = 0;
 
 	if (k->closing) {
+		/* librdkafka turns this into an unassign while closing. */
 		if (kafka_cooperative(k))
-			rd_kafka_error_destroy(rd_kafka_incremental_assign(
-			    k->rk, NULL));
+			kafka_error_free(rd_kafka_incremental_assign(k->rk,
+			    list));
 		else
 			rd_kafka_assign(k->rk, NULL);
 		return;
 	}
+	if (k->pending != NULL)
+		log_debug("kafka %s: assignment replaces an unanswered one",
+		    k->name);
 	free(k->pending);
 	k->pending = kafka_partitions(k, list);
 	k->npending = (size_t)list->cnt;
@@ -507,7 +538,6 @@ static void
 kafka_on_revoke(struct kafka *k, rd_kafka_topic_partition_list_t *list)
 {
 	struct kafka_partition	*parts;
-	rd_kafka_error_t	*error;
 	int			 i, lost;
 
 	lost = rd_kafka_assignment_lost(k->rk);
@@ -523,14 +553,13 @@ kafka_on_revoke(struct kafka *k, rd_kafka_topic_partition_list_t *list)
 		kafka_drop(k, list->elems[i].partition);
 		kafka_part(k, list->elems[i].partition)->assigned = 0;
 	}
-	if (kafka_cooperative(k)) {
-		error = rd_kafka_incremental_unassign(k->rk, list);
-		if (error != NULL)
-			rd_kafka_error_destroy(error);
-	} else
+	if (kafka_cooperative(k))
+		kafka_error_free(rd_kafka_incremental_unassign(k->rk, list));
+	else
 		rd_kafka_assign(k->rk, NULL);
 }
 
+/* A rebalance event, served on the loop from inside kafka_take. */
 static void
 kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_topic_partition_list_t *list, void *opaque)
@@ -551,6 +580,7 @@ kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
+/* An error event: fatal ones carry the underlying error separately. */
 static void
 kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -576,7 +606,18 @@ kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 	return (0);
 }
 
-/* librdkafka's log lines, served on the loop (log.queue). */
+/* Log at a level chosen at run time. */
+static void
+kafka_logf(enum log_level level, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+/* librdkafka's log lines (syslog levels), served on the loop (log.queue). */
 static void
 kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
     const char *line)
@@ -590,12 +631,7 @@ kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
 		l = LOG_LEVEL_INFO;
 	else
 		l = LOG_LEVEL_DEBUG;
-	if (l == LOG_LEVEL_WARN)
-		log_warnx("kafka %s: %s: %s", k->name, fac, line);
-	else if (l == LOG_LEVEL_INFO)
-		log_info("kafka %s: %s: %s", k->name, fac, line);
-	else
-		log_debug("kafka %s: %s: %s", k->name, fac, line);
+	kafka_logf(l, "kafka %s: %s: %s", k->name, fac, line);
 }
 
 /* Point the scratch header array at the message's headers. */

@@ -16,7 +16,7 @@
  *
  * Callbacks run on the loop, from inside kafka's event handlers.  A
  * callback may call kafka_pause/resume/commit_offsets/close/positions
- * and kafka_assign_ready, never kafka_free.
+ * and kafka_assign_ready; only the closed callback may call kafka_free.
  *
  * Ownership: the caller owns struct kafka (kafka_new/kafka_free); the
  * options are copied.  Pointers handed to callbacks (records, partition

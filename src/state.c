@@ -187,6 +187,22 @@ state_reopen(struct state *st, char **cause)
 	return (0);
 }
 
+/* Refuse keys LMDB cannot hold (empty, or past its 511-byte limit). */
+static int
+state_check_key(struct state *st, const char *key, char **cause)
+{
+	size_t	len = strlen(key);
+	int	max = 511;
+
+	if (st->env != NULL)
+		max = mdb_env_get_maxkeysize(st->env);
+	if (len > 0 && len <= (size_t)max)
+		return (0);
+	*cause = xasprintf("state store %s: key of %zu bytes (1 to %d "
+	    "allowed)", st->dir, len, max);
+	return (-1);
+}
+
 /* Run op in one write transaction; grow the map and retry when full. */
 static int
 state_write(struct state *st, struct state_op *op, char **cause)
@@ -195,6 +211,8 @@ state_write(struct state *st, struct state_op *op, char **cause)
 	MDB_val	 k, v;
 	int	 rc;
 
+	if (state_check_key(st, op->key, cause) != 0)
+		return (-1);
 	if (st->env == NULL && state_reopen(st, cause) != 0)
 		return (-1);
 	for (;;) {
@@ -353,7 +371,8 @@ state_get(struct state *st, const char *key, struct buf *out, char **cause)
 	MDB_val	 k, v;
 	int	 rc;
 
-	if (state_begin_read(st, &txn, cause) != 0)
+	if (state_check_key(st, key, cause) != 0 ||
+	    state_begin_read(st, &txn, cause) != 0)
 		return (-1);
 	k.mv_data = (void *)key;
 	k.mv_size = strlen(key);

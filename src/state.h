@@ -16,6 +16,10 @@
  * A full disk gives -1 and a cause naming the directory and the errno text;
  * the store stays as it was before the failed write.
  *
+ * Keys are 1 to 511 bytes (LMDB's limit); a longer one is an error, so a
+ * savepoint path over about 450 bytes needs a shorter key (its full path
+ * belongs in the value anyway).
+ *
  * Errors return -1 (or NULL) and set *cause to a heap string the caller
  * frees.  The store is not thread-safe; it is used from the event loop only.
  * The state is a cache of the table (DESIGN.md "Exactly once"): losing the

@@ -64,7 +64,7 @@ test_records(void)
 	struct state	*st;
 	struct buf	 b = BUF_INIT, k = BUF_INIT;
 	struct each_ctx	 c;
-	char		*dir = fresh_dir(), *cause = NULL;
+	char		*dir = fresh_dir(), *cause = NULL, big[601];
 
 	st = state_open(dir, &cause);
 	TAP_CHECK(st != NULL);
@@ -103,6 +103,17 @@ test_records(void)
 	TAP_CHECK_INT(state_last(st, "c/", &k, &b, &cause), 0);
 	TAP_CHECK_INT(state_last(st, "", &k, &b, &cause), 1);
 	TAP_CHECK_STR(buf_cstr(&k), "meta/format-version");
+
+	/* Keys LMDB cannot hold are refused with a clear error. */
+	memset(big, 'k', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	TAP_CHECK_INT(state_put(st, big, "x", 1, &cause), -1);
+	TAP_CHECK(cause != NULL && strstr(cause, "key of 600 bytes") != NULL);
+	free(cause);
+	cause = NULL;
+	TAP_CHECK_INT(state_get(st, "", &b, &cause), -1);
+	free(cause);
+	cause = NULL;
 
 	TAP_CHECK_INT(state_delete(st, "a/2", &cause), 1);
 	TAP_CHECK_INT(state_delete(st, "a/2", &cause), 0);
