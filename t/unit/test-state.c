@@ -4,6 +4,7 @@
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <ftw.h>
 #include <inttypes.h>
@@ -169,6 +170,41 @@ test_permissions(void)
 	free(dir);
 }
 
+/*
+ * state_open on an unwritable dir fails with a clear error.  Root ignores
+ * mode bits, so as root the check runs in a child that drops to nobody.
+ */
+static int
+unwritable_fails(const char *dir)
+{
+	struct state	*st;
+	char		*cause = NULL;
+	pid_t		 pid;
+	int		 status, ok, child = 0;
+
+	fflush(stdout);
+	if (geteuid() == 0) {
+		if ((pid = fork()) != 0) {
+			if (pid == -1 || waitpid(pid, &status, 0) != pid)
+				return (0);
+			return (WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		}
+		child = 1;
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(2);
+	}
+	st = state_open(dir, &cause);
+	ok = st == NULL && cause != NULL && strstr(cause, dir) != NULL &&
+	    strstr(cause, "Permission denied") != NULL;
+	printf("# %s\n", cause != NULL ? cause : "(opened)");
+	fflush(stdout);
+	state_close(st);
+	free(cause);
+	if (child)
+		_exit(ok ? 0 : 1);
+	return (ok);
+}
+
 static void
 test_errors(void)
 {
@@ -197,17 +233,13 @@ test_errors(void)
 	cause = NULL;
 	free(dir);
 
-	/* An unwritable directory (root ignores mode bits: skip). */
-	if (geteuid() != 0) {
-		dir = xasprintf("%s/ro", tmpdir);
-		mkdir(dir, 0500);
-		st = state_open(dir, &cause);
-		TAP_CHECK(st == NULL && cause != NULL &&
-		    strstr(cause, "Permission denied") != NULL);
-		free(cause);
-		cause = NULL;
-		free(dir);
-	}
+	/* An existing directory we may not write to. */
+	dir = xasprintf("%s/ro", tmpdir);
+	mkdir(dir, 0555);
+	chmod(dir, 0555);
+	chmod(tmpdir, 0711);
+	TAP_CHECK(unwritable_fails(dir));
+	free(dir);
 
 	/* A store from a newer bronzed is refused. */
 	dir = xasprintf("%s/newer", tmpdir);
