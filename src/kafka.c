@@ -35,6 +35,7 @@ struct kafka {
 	rd_kafka_queue_t	*queue;		/* the consumer queue */
 	int			 pipe[2];	/* librdkafka -> loop wakeups */
 	struct event		*ev;
+	struct event		*again;		/* next round, next iteration */
 	struct event		*close_timer;
 
 	char			*name;
@@ -229,7 +230,12 @@ kafka_pipe(struct kafka *k, char **cause)
 	return (0);
 }
 
-/* The pipe is readable (or the event was re-armed): drain it and serve. */
+static void	kafka_again(struct kafka *);
+
+/*
+ * The pipe is readable: drain it and schedule a round.  Rounds only run
+ * from the again timer, so one loop iteration serves at most one batch.
+ */
 static void
 kafka_event_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -238,7 +244,28 @@ kafka_event_cb(evutil_socket_t fd, short what, void *arg)
 
 	while (read(k->pipe[0], drain, sizeof drain) > 0)
 		;
-	kafka_serve(k);
+	kafka_again(k);
+}
+
+/* The next round of a backlog, one loop iteration later. */
+static void
+kafka_again_cb(evutil_socket_t fd, short what, void *arg)
+{
+	kafka_serve(arg);
+}
+
+/*
+ * Schedule another round.  A zero timeout rather than event_active: libevent
+ * runs events activated from a callback in the same iteration, which would
+ * let a backlog starve timers and sockets; a timer waits for the next one.
+ */
+static void
+kafka_again(struct kafka *k)
+{
+	static const struct timeval	zero = { 0, 0 };
+
+	if (k->again != NULL && !evtimer_pending(k->again, NULL))
+		evtimer_add(k->again, &zero);
 }
 
 /* Route every queue (main, log, consumer) into one, signalled on the pipe. */
@@ -263,12 +290,13 @@ kafka_join_loop(struct kafka *k, char **cause)
 	rd_kafka_queue_io_event_enable(k->queue, k->pipe[1], "1", 1);
 	k->ev = event_new(k->base, k->pipe[0], EV_READ | EV_PERSIST,
 	    kafka_event_cb, k);
-	if (k->ev == NULL || event_add(k->ev, NULL) != 0) {
+	k->again = evtimer_new(k->base, kafka_again_cb, k);
+	if (k->ev == NULL || k->again == NULL || event_add(k->ev, NULL) != 0) {
 		*cause = xasprintf("kafka %s: cannot add event", k->name);
 		return (-1);
 	}
 	/* Serve anything queued before the pipe was connected. */
-	event_active(k->ev, EV_READ, 0);
+	kafka_again(k);
 	return (0);
 }
 
@@ -799,7 +827,7 @@ kafka_serve(struct kafka *k)
 	kafka_deliver_batch(k);
 	if (rd_kafka_queue_length(k->queue) > 0 ||
 	    (k->pos < k->len && !k->paused && !k->closing))
-		event_active(k->ev, EV_READ, 0);
+		kafka_again(k);
 }
 
 void
@@ -818,8 +846,7 @@ kafka_resume(struct kafka *k)
 		return;
 	k->paused = 0;
 	kafka_pause_list(k, NULL, 0);
-	if (k->ev != NULL)
-		event_active(k->ev, EV_READ, 0);
+	kafka_again(k);
 }
 
 int
@@ -911,7 +938,6 @@ kafka_close_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct kafka	*k = arg;
 
-	kafka_serve(k);
 	if (!rd_kafka_consumer_closed(k->rk))
 		return;
 	event_del(k->close_timer);
@@ -938,7 +964,7 @@ kafka_close(struct kafka *k)
 	k->close_timer = event_new(k->base, -1, EV_PERSIST,
 	    kafka_close_timer_cb, k);
 	event_add(k->close_timer, &tv);
-	event_active(k->ev, EV_READ, 0);
+	kafka_again(k);
 }
 
 int
@@ -962,6 +988,8 @@ kafka_free(struct kafka *k)
 		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 	if (k->ev != NULL)
 		event_free(k->ev);
+	if (k->again != NULL)
+		event_free(k->again);
 	if (k->close_timer != NULL)
 		event_free(k->close_timer);
 	if (k->pipe[0] != -1)

@@ -4,8 +4,9 @@
  *
  * librdkafka signals its consumer queue on a non-blocking pipe; each wakeup
  * takes at most one bounded batch (batch_max records or about batch_bytes
- * of payload) without ever waiting, and re-arms itself while more is
- * queued, so one callback never does unbounded work.  Rebalances, errors,
+ * of payload) without ever waiting, and schedules the next round for the
+ * next loop iteration while more is queued, so one callback never does
+ * unbounded work and timers and sockets keep their turn.  Rebalances, errors,
  * statistics, offset commit results and librdkafka's log lines arrive on
  * the same queue and are handled on the loop too.
  *
