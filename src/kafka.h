@@ -39,7 +39,7 @@ enum kafka_start {
 	KAFKA_START_OFFSET = 0,	/* at kafka_partition.offset */
 	KAFKA_START_EARLIEST,	/* the oldest retained record */
 	KAFKA_START_LATEST,	/* only records produced from now on */
-	KAFKA_START_GROUP	/* the group's committed offset, else earliest */
+	KAFKA_START_GROUP	/* the group's committed offset or earliest */
 };
 
 enum kafka_ts_type {
@@ -71,7 +71,7 @@ struct kafka_record {
 	int				 value_null;	/* it was a tombstone */
 	const void			*key;		/* NULL: no key */
 	size_t				 key_len;
-	int64_t				 timestamp_ms;	/* epoch ms, -1 if none */
+	int64_t				 timestamp_ms;	/* -1 if none */
 	enum kafka_ts_type		 timestamp_type;
 	const struct kafka_header	*headers;
 	size_t				 nheaders;
@@ -136,7 +136,7 @@ struct kafka_options {
 	const char			*group_id;
 	enum config_startup_mode	 startup_mode;
 	const struct config_kvlist	*global;	/* kafka.*, or NULL */
-	const struct config_kvlist	*job;	/* job.<name>.kafka.*, or NULL */
+	const struct config_kvlist	*job;		/* job.<name>.kafka.* */
 	size_t				 batch_max;	/* 0: 10000 records */
 	size_t				 batch_bytes;	/* 0: 16 MiB */
 

@@ -85,7 +85,7 @@ struct ctx {
 	int			 async_assign;	/* answer assignments later */
 	struct event		*answer;
 	int64_t			 start[NPART];	/* -1: startup mode */
-	int			 track;		/* restart after the last seen */
+	int			 track;		/* restart after last seen */
 	int64_t			 next[NPART];	/* last seen + 1, or -1 */
 	int			 lost;
 	int			 pause_at;	/* pause when got reaches it */
@@ -866,10 +866,10 @@ bench_settings(void)
 {
 	static struct config_kv		 kv[16];
 	static struct config_kvlist	 list = { kv, 0 };
-	const char			*env = getenv("BRONZE_KAFKA_BENCH_CONF");
+	const char			*env;
 	char				*copy, *item, *eq, *save = NULL;
 
-	if (env == NULL)
+	if ((env = getenv("BRONZE_KAFKA_BENCH_CONF")) == NULL)
 		return (NULL);
 	copy = xstrdup(env);
 	for (item = strtok_r(copy, ",", &save); item != NULL &&
