@@ -5,7 +5,8 @@
  * never blocks, and settings errors.
  *
  * BRONZE_KAFKA_BENCH=N runs a throughput measurement instead (N records of
- * 200 bytes), comparing the source with kcat on the same topic.
+ * 200 bytes), comparing the source with kcat on the same topic;
+ * BRONZE_KAFKA_BENCH_RATE=R produces them at R per second meanwhile.
  */
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -840,14 +841,20 @@ cpu_s(const struct rusage *ru)
 	    (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6);
 }
 
+/* Produce n records of 200 bytes, rate per second (0: at once). */
 static void
-bench_produce(int n, int parts)
+bench_produce(int n, int parts, int rate)
 {
-	char	val[200];
-	int	i;
+	struct timespec	slice = { 0, 10000000 };
+	char		val[200];
+	int		i;
 
 	memset(val, 'x', sizeof val);
 	for (i = 0; i < n; i++) {
+		if (rate > 0 && i % (rate / 100 + 1) == 0) {
+			nanosleep(&slice, NULL);
+			rd_kafka_poll(prod, 0);
+		}
 		snprintf(val, sizeof val, "{\"seq\":%d,", i);
 		val[strlen(val)] = 'x';
 		while (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC("bench"),
@@ -914,9 +921,10 @@ bench_ours(int n)
 		event_base_loop(base, EVLOOP_ONCE);
 	getrusage(RUSAGE_SELF, &r1);
 	printf("bronzed source: %d records in %.3f s (first to last): "
-	    "%.0f records/s; process CPU %.2f s incl. join wait\n", b.got,
-	    (b.last_us - b.first_us) / 1e6,
-	    b.got / ((b.last_us - b.first_us) / 1e6), cpu_s(&r1) - cpu_s(&r0));
+	    "%.0f records/s; process CPU %.2f s incl. join wait; "
+	    "max RSS %ld MB\n", b.got, (b.last_us - b.first_us) / 1e6,
+	    b.got / ((b.last_us - b.first_us) / 1e6), cpu_s(&r1) - cpu_s(&r0),
+	    r1.ru_maxrss / 1024);
 	kafka_free(k);
 	event_base_free(base);
 }
@@ -946,10 +954,12 @@ bench_kcat(int n)
 
 /*
  * The mock runs in a child process so the consumer's CPU is its own;
- * the child prints the bootstrap address and serves until killed.
+ * the child prints the bootstrap address and serves until killed.  With
+ * a rate (BRONZE_KAFKA_BENCH_RATE) it produces while the source consumes,
+ * and kcat is skipped.
  */
 static int
-bench(int n)
+bench(int n, int rate)
 {
 	static char	addr[256];
 	int		fds[2], parts;
@@ -964,9 +974,12 @@ bench(int n)
 	if ((pid = fork()) == 0) {
 		if (setup("bench", parts) != 0)
 			_exit(1);
-		bench_produce(n, parts);
+		if (rate == 0)
+			bench_produce(n, parts, 0);
 		if (write(fds[1], bootstraps, strlen(bootstraps)) < 0)
 			_exit(1);
+		if (rate > 0)
+			bench_produce(n, parts, rate);
 		for (;;)
 			pause();
 	}
@@ -979,7 +992,8 @@ bench(int n)
 	printf("mock bootstrap: %s (topic bench, %d partitions, %d x 200 B)\n",
 	    bootstraps, parts, n);
 	bench_ours(n);
-	bench_kcat(n);
+	if (rate == 0)
+		bench_kcat(n);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	return (0);
@@ -989,11 +1003,13 @@ int
 main(void)
 {
 	const char	*b = getenv("BRONZE_KAFKA_BENCH");
+	const char	*rate = getenv("BRONZE_KAFKA_BENCH_RATE");
 	int		 rc;
 
 	main_thread = pthread_self();
 	if (b != NULL)
-		return (bench((int)strtol(b, NULL, 10)));
+		return (bench((int)strtol(b, NULL, 10), rate != NULL ?
+		    (int)strtol(rate, NULL, 10) : 0));
 	if (setup(TOPIC, NPART) != 0) {
 		printf("1..0 # SKIP no mock cluster\n");
 		return (0);
