@@ -14,7 +14,7 @@ const srcdir = process.env.BRONZE_SRCDIR || '.';
 // A clean environment: no AWS keys, no bootstrap override, so the example
 // files must parse on their own and the corpus sees only its own errors.
 const env = { PATH: process.env.PATH };
-for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'])
+for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS', 'BRONZED_REAL'])
   if (process.env[k] !== undefined) env[k] = process.env[k];
 
 function check(file, extra = {}) {
