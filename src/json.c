@@ -344,6 +344,11 @@ json_parse_member(struct json_parser *jp, cJSON *obj, int depth)
 		return (-1);
 	}
 	jp->p++;
+	if (cJSON_GetObjectItemCaseSensitive(obj, buf_cstr(&key)) != NULL) {
+		json_fail(jp, "duplicate key in object");
+		buf_free(&key);
+		return (-1);
+	}
 	item = json_parse_value(jp, depth + 1);
 	if (item != NULL)
 		cJSON_AddItemToObject(obj, buf_cstr(&key), item);
@@ -355,6 +360,7 @@ static cJSON *
 json_parse_object(struct json_parser *jp, int depth)
 {
 	cJSON	*obj = json_check(cJSON_CreateObject());
+	int	 members = 0;
 
 	json_skip_ws(jp);
 	if (jp->p < jp->end && *jp->p == '}') {
@@ -362,6 +368,10 @@ json_parse_object(struct json_parser *jp, int depth)
 		return (obj);
 	}
 	for (;;) {
+		if (++members > JSON_MAX_MEMBERS) {
+			json_fail(jp, "too many members in one object");
+			break;
+		}
 		if (json_parse_member(jp, obj, depth) == -1)
 			break;
 		json_skip_ws(jp);

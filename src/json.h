@@ -5,7 +5,7 @@
  * 3051729675574597004 would come back as 3.0517296755745971e+18.  All JSON
  * that carries ids, sequence numbers or sizes goes through this module:
  *
- * - json_parse() is a strict RFC 8259 parser that builds an ordinary cJSON
+ * - json_parse() is a strict RFC 8259 parser (duplicate keys refused) that builds an ordinary cJSON
  *   tree in which every number node also keeps its exact source text in
  *   valuestring.  cJSON_IsNumber and valuedouble work as usual;
  *   json_get_int64() reads the exact value.  Do not change such a node with
@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #define JSON_MAX_DEPTH	64
+#define JSON_MAX_MEMBERS 4096	/* per object; duplicate keys are refused */
 
 /* Parse len bytes; NULL and *cause ("line L, column C: what") on error. */
 cJSON	*json_parse(const char *text, size_t len, char **cause);

@@ -213,6 +213,8 @@ test_errors(void)
 		{ "{\"a\" 2}", "line 1, column 6: expected ':' after object key" },
 		{ "[tru]", "line 1, column 2: unexpected character" },
 		{ "NaN", "line 1, column 1: unexpected character" },
+		{ "{\"a\":1,\"b\":2,\"a\":3}",
+		    "line 1, column 18: duplicate key in object" },
 	};
 	char	*cause;
 	cJSON	*j;
