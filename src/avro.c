@@ -290,3 +290,191 @@ avro_writer_free(struct avro_writer *w)
 	buf_free(&w->scratch);
 	free(w);
 }
+
+int
+avro_writer_append_records(struct avro_writer *w, const void *data,
+    size_t len, uint64_t count, char **cause)
+{
+	if (avro_flush_block(w, cause) == -1)
+		return (-1);
+	buf_append(&w->block, data, len);
+	w->block_count = count;
+	w->records += count;
+	return (avro_flush_block(w, cause));
+}
+
+/* A zigzag long at f->pos, bounds-checked. */
+static int
+avro_file_long(struct avro_file *f, int64_t *out)
+{
+	uint64_t	v = 0;
+	int		shift = 0;
+	uint8_t		c;
+
+	do {
+		if (f->pos >= f->len || shift > 63)
+			return (-1);
+		c = f->data[f->pos++];
+		v |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+	} while (c & 0x80);
+	*out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+	return (0);
+}
+
+/* A length-prefixed byte string at f->pos. */
+static int
+avro_file_bytes(struct avro_file *f, const uint8_t **p, size_t *n)
+{
+	int64_t	len;
+
+	if (avro_file_long(f, &len) == -1 || len < 0 ||
+	    (uint64_t)len > f->len - f->pos)
+		return (-1);
+	*p = f->data + f->pos;
+	*n = (size_t)len;
+	f->pos += (size_t)len;
+	return (0);
+}
+
+/* The header's metadata map. */
+static int
+avro_file_header_map(struct avro_file *f, char **cause)
+{
+	const uint8_t	*k, *v;
+	size_t		 klen, vlen;
+	int64_t		 n, junk;
+
+	for (;;) {
+		if (avro_file_long(f, &n) == -1)
+			goto bad;
+		if (n == 0)
+			return (0);
+		if (n == INT64_MIN)
+			goto bad;
+		if (n < 0 && (n = -n, avro_file_long(f, &junk) == -1))
+			goto bad;
+		while (n-- > 0) {
+			if (avro_file_bytes(f, &k, &klen) == -1 ||
+			    avro_file_bytes(f, &v, &vlen) == -1)
+				goto bad;
+			if (f->nmeta == AVRO_MAX_META) {
+				*cause = xstrdup("avro: too many header entries");
+				return (-1);
+			}
+			f->meta[f->nmeta].key = (const char *)k;
+			f->meta[f->nmeta].key_len = klen;
+			f->meta[f->nmeta].value = v;
+			f->meta[f->nmeta++].value_len = vlen;
+		}
+	}
+bad:
+	*cause = xstrdup("avro: truncated or damaged header");
+	return (-1);
+}
+
+int
+avro_file_open(struct avro_file *f, const void *data, size_t len,
+    char **cause)
+{
+	const uint8_t	*codec;
+	size_t		 clen;
+
+	memset(f, 0, sizeof *f);
+	f->data = data;
+	f->len = len;
+	if (len < 4 || memcmp(data, "Obj\x01", 4) != 0) {
+		*cause = xstrdup("avro: not an object container file");
+		return (-1);
+	}
+	f->pos = 4;
+	if (avro_file_header_map(f, cause) == -1)
+		return (-1);
+	if (f->len - f->pos < AVRO_SYNC_SIZE) {
+		*cause = xstrdup("avro: truncated header");
+		return (-1);
+	}
+	memcpy(f->sync, f->data + f->pos, AVRO_SYNC_SIZE);
+	f->pos += AVRO_SYNC_SIZE;
+	codec = avro_file_meta(f, "avro.codec", &clen);
+	if (codec == NULL || (clen == 4 && memcmp(codec, "null", 4) == 0))
+		f->codec = AVRO_CODEC_NULL;
+	else if (clen == 7 && memcmp(codec, "deflate", 7) == 0)
+		f->codec = AVRO_CODEC_DEFLATE;
+	else {
+		*cause = xasprintf("avro: unsupported codec %.*s", (int)clen,
+		    (const char *)codec);
+		return (-1);
+	}
+	return (0);
+}
+
+const uint8_t *
+avro_file_meta(const struct avro_file *f, const char *key, size_t *len)
+{
+	size_t	i, klen = strlen(key);
+
+	for (i = 0; i < f->nmeta; i++) {
+		if (f->meta[i].key_len == klen &&
+		    memcmp(f->meta[i].key, key, klen) == 0) {
+			*len = f->meta[i].value_len;
+			return (f->meta[i].value);
+		}
+	}
+	return (NULL);
+}
+
+/* Raw inflate of in into out, at most 64 MB. */
+static int
+avro_inflate(const uint8_t *in, size_t len, struct buf *out, char **cause)
+{
+	z_stream	zs;
+	int		rc = Z_OK;
+
+	memset(&zs, 0, sizeof zs);
+	if (inflateInit2(&zs, -15) != Z_OK) {
+		*cause = xstrdup("inflateInit2 failed");
+		return (-1);
+	}
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)len;
+	while (rc == Z_OK && out->len < 64 * 1024 * 1024) {
+		buf_reserve(out, 64 * 1024);
+		zs.next_out = out->data + out->len;
+		zs.avail_out = (uInt)(out->cap - out->len);
+		rc = inflate(&zs, Z_NO_FLUSH);
+		out->len = (size_t)(zs.next_out - out->data);
+	}
+	inflateEnd(&zs);
+	if (rc != Z_STREAM_END) {
+		*cause = xstrdup("avro: bad deflate block");
+		return (-1);
+	}
+	return (0);
+}
+
+int
+avro_file_next_block(struct avro_file *f, struct buf *out, uint64_t *count,
+    char **cause)
+{
+	const uint8_t	*p;
+	size_t		 n;
+	int64_t		 c;
+
+	buf_reset(out);
+	if (f->pos == f->len)
+		return (0);
+	if (avro_file_long(f, &c) == -1 || c < 0 ||
+	    avro_file_bytes(f, &p, &n) == -1 ||
+	    f->len - f->pos < AVRO_SYNC_SIZE ||
+	    memcmp(f->data + f->pos, f->sync, AVRO_SYNC_SIZE) != 0) {
+		*cause = xstrdup("avro: truncated or damaged block");
+		return (-1);
+	}
+	f->pos += AVRO_SYNC_SIZE;
+	*count = (uint64_t)c;
+	if (f->codec == AVRO_CODEC_DEFLATE)
+		return (avro_inflate(p, n, out, cause) == -1 ? -1 : 1);
+	buf_append(out, p, n);
+	return (1);
+}

@@ -79,5 +79,39 @@ uint64_t avro_writer_records(const struct avro_writer *);
 /* The file's sync marker (for tests). */
 const uint8_t *avro_writer_sync(const struct avro_writer *);
 void	avro_writer_free(struct avro_writer *);
+/* Append count records already encoded back to back (a copied block). */
+int	avro_writer_append_records(struct avro_writer *, const void *data,
+	    size_t len, uint64_t count, char **cause);
+
+/*
+ * Reading a container file held in memory: the header, then the blocks,
+ * decompressed.  Pointers in struct avro_file point into the caller's
+ * data, which must outlive it.  Every length is checked against the data.
+ */
+#define AVRO_MAX_META	32
+
+struct avro_file {
+	const uint8_t	*data;
+	size_t		 len;
+	size_t		 pos;		/* next block */
+	enum avro_codec	 codec;
+	uint8_t		 sync[AVRO_SYNC_SIZE];
+	size_t		 nmeta;
+	struct {
+		const char	*key;	/* not NUL-terminated */
+		size_t		 key_len;
+		const uint8_t	*value;
+		size_t		 value_len;
+	}		 meta[AVRO_MAX_META];
+};
+
+int	avro_file_open(struct avro_file *, const void *data, size_t len,
+	    char **cause);
+/* A header value by key (not NUL-terminated), or NULL. */
+const uint8_t *avro_file_meta(const struct avro_file *, const char *key,
+	    size_t *len);
+/* The next block into out (replaced): 1, 0 at the end, -1 on error. */
+int	avro_file_next_block(struct avro_file *, struct buf *out,
+	    uint64_t *count, char **cause);
 
 #endif

@@ -6,40 +6,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tap } from './lib/tap.mjs';
-import { dep, haveDeps } from './lib/deps.mjs';
+import { haveDeps } from './lib/deps.mjs';
+import { decodeAvro as decode } from './lib/avro.mjs';
 
 const t = tap();
 if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
-const avsc = (await dep('avsc')).default;
 const builddir = process.env.BRONZE_BUILDDIR || '.';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bronze-avro-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 const SNAP_BASE = 3051729675574597004n;
 const INT64_MAX = 9223372036854775807n;
-// Longs as BigInt, so ids above 2^53 compare exactly.
-const LongType = avsc.types.LongType.__with({
-  fromBuffer: (buf) => buf.readBigInt64LE(),
-  toBuffer: (n) => { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(n)); return b; },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (n) => typeof n === 'bigint',
-  compare: (a, b) => (a === b ? 0 : a < b ? -1 : 1),
-});
-
-function decode(file) {
-  return new Promise((resolve, reject) => {
-    const out = { records: [] };
-    avsc.createFileDecoder(file, {
-      parseHook: (schema) => avsc.Type.forSchema(schema, { registry: { long: LongType } }),
-    })
-      .on('metadata', (type, codec, header) => { out.codec = codec; out.header = header.meta; out.sync = header.sync; })
-      .on('data', (r) => out.records.push(r))
-      .on('error', reject)
-      .on('end', () => resolve(out));
-  });
-}
-
 function zigzag(buf, pos) {
   let shift = 0n, v = 0n, b;
   do { b = buf[pos.i++]; v |= BigInt(b & 0x7f) << shift; shift += 7n; } while (b & 0x80);

@@ -8,27 +8,13 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dep } from '../lib/deps.mjs';
+import { installFileFetch } from '../lib/filefetch.mjs';
 
 const NS = '/v1/namespaces/market_data/tables';
 const SNAP = 6447922032991303611n;
 const DAY = 20473;  /* 2026-01-20 */
 const ROWS = [[0, 'a'], [1, 'b'], [2, 'c']];
 
-// node's fetch has no file: scheme; serve file: URLs (with Range) to icebird.
-function fileFetch() {
-  const real = globalThis.fetch;
-  globalThis.fetch = async (url, init = {}) => {
-    const u = String(url);
-    if (!u.startsWith('file:')) return real(url, init);
-    let buf;
-    try { buf = readFileSync(fileURLToPath(u)); } catch { return new Response('', { status: 404 }); }
-    const range = /bytes=([0-9]+)-([0-9]*)/.exec((init.headers && (init.headers.Range || init.headers.range)) || '');
-    if (!range) return new Response(init.method === 'HEAD' ? null : buf, { status: 200, headers: { 'content-length': String(buf.length) } });
-    const end = range[2] ? Number(range[2]) + 1 : buf.length;
-    return new Response(buf.subarray(Number(range[1]), end), { status: 206 });
-  };
-  return () => { globalThis.fetch = real; };
-}
 
 // An avsc long that keeps int64 values exact as BigInt.
 function exactLong(avro) {
@@ -153,7 +139,7 @@ export async function icebirdCheck(t, base, call) {
         'added-records': String(ROWS.length), 'added-files-size': String(size), 'total-records': String(ROWS.length) } } },
     { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': SNAP }] });
   t.eq(commit.status, 200, 'e2e: append committed through the catalog');
-  const restore = fileFetch();
+  const restore = installFileFetch();
   try {
     const meta = await icebird.icebergMetadata({ tableUrl: loc });
     t.eq(meta['table-uuid'], m['table-uuid'], 'e2e: icebird finds the catalog\'s metadata through version-hint.text');

@@ -7,6 +7,7 @@
 
 #include "avro.h"
 #include "tap.h"
+#include "xmalloc.h"
 
 static int
 bytes_are(const struct buf *b, const char *want, size_t n)
@@ -136,11 +137,67 @@ test_sink_failure(void)
 	avro_writer_free(w);
 }
 
+/* Write a file, read it back block by block; then every truncation. */
+static void
+test_read_back(void)
+{
+	static const struct avro_meta meta[] = { { "k", "value" } };
+	struct buf		 out = BUF_INIT, block = BUF_INIT, rec = BUF_INIT;
+	struct avro_writer	*w;
+	struct avro_file	 f;
+	char			*cause = NULL;
+	const uint8_t		*v;
+	uint64_t		 count, total = 0;
+	size_t			 len, cut;
+	int			 i, rc, blocks = 0;
+
+	w = avro_writer_new("\"long\"", meta, 1, AVRO_CODEC_DEFLATE, &out,
+	    NULL, NULL, &cause);
+	avro_writer_set_block_size(w, 100);
+	for (i = 0; i < 500; i++) {
+		buf_reset(&rec);
+		avro_put_long(&rec, (int64_t)i * 1000003);
+		avro_writer_append(w, rec.data, rec.len, &cause);
+	}
+	TAP_CHECK(avro_writer_close(w, &cause) == 0);
+	TAP_CHECK(avro_file_open(&f, out.data, out.len, &cause) == 0);
+	TAP_CHECK(f.codec == AVRO_CODEC_DEFLATE);
+	TAP_CHECK(memcmp(f.sync, avro_writer_sync(w), 16) == 0);
+	v = avro_file_meta(&f, "k", &len);
+	TAP_CHECK(v != NULL && len == 5 && memcmp(v, "value", 5) == 0);
+	while ((rc = avro_file_next_block(&f, &block, &count, &cause)) == 1) {
+		total += count;
+		blocks++;
+	}
+	TAP_CHECK(rc == 0 && total == 500 && blocks > 5);
+	avro_writer_free(w);
+	/* every truncation fails cleanly, never reads past the end */
+	for (cut = 0; cut < out.len; cut++) {
+		uint8_t *copy = xmemdup(out.data, cut);
+
+		cause = NULL;
+		rc = avro_file_open(&f, copy, cut, &cause);
+		while (rc == 0 && (rc = avro_file_next_block(&f, &block, &count,
+		    &cause)) == 1)
+			rc = 0;
+		if (rc == -1)
+			free(cause);
+		free(copy);
+	}
+	cause = NULL;
+	TAP_CHECK(avro_file_open(&f, "Obj\x02", 4, &cause) == -1);
+	free(cause);
+	buf_free(&out);
+	buf_free(&block);
+	buf_free(&rec);
+}
+
 static const struct tap_case cases[] = {
 	{ "zigzag longs and ints", test_longs },
 	{ "strings, unions, arrays, doubles", test_composites },
 	{ "container header and blocks", test_container_layout },
 	{ "sink failure is reported", test_sink_failure },
+	{ "read back, and every truncation refused", test_read_back },
 };
 
 TAP_MAIN(cases)

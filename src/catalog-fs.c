@@ -1,0 +1,400 @@
+/*
+ * catalog-fs.c: the filesystem ("Hadoop") Iceberg catalog on FileIO:
+ * <warehouse>/<namespace dirs>/<table>/metadata/vN.metadata.json, each
+ * version created only if absent (the commit point), then
+ * version-hint.text (digits only) for readers such as DuckDB.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "fileio.h"
+#include "ice-meta.h"
+#include "json.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CATALOG_FS_MAX_METADATA	(256 * 1024 * 1024)
+
+struct catalog_fs {
+	struct catalog	 base;
+	struct fileio	*fio;
+	char		*warehouse;	/* no trailing slash */
+};
+
+struct catalog_fs_op {
+	struct catalog_fs	*fs;
+	struct catalog_table	*t;
+	catalog_cb		 cb;
+	void			*arg;
+	int64_t			 found;		/* highest version seen */
+	int64_t			 probe;
+	cJSON			*create;	/* open: metadata if missing */
+	cJSON			*pending;	/* commit: the next version */
+	char			*pending_file;
+};
+
+static void	catalog_fs_probe(struct catalog_fs_op *);
+
+const char *
+catalog_status_name(enum catalog_status s)
+{
+	static const char *const names[] = { "ok", "not found", "conflict",
+	    "unknown outcome", "error" };
+
+	return (s <= CATALOG_ERROR ? names[s] : "?");
+}
+
+void
+catalog_table_init(struct catalog_table *t, const char *namespace_,
+    const char *name)
+{
+	memset(t, 0, sizeof *t);
+	t->namespace_ = xstrdup(namespace_);
+	t->name = xstrdup(name);
+}
+
+void
+catalog_table_clear(struct catalog_table *t)
+{
+	free(t->namespace_);
+	free(t->name);
+	free(t->location);
+	free(t->metadata_file);
+	cJSON_Delete(t->meta);
+	memset(t, 0, sizeof *t);
+}
+
+static int64_t
+catalog_fs_now_ms(void)
+{
+	struct timeval	tv;
+
+	gettimeofday(&tv, NULL);
+	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+static char *
+catalog_fs_version_file(const struct catalog_table *t, int64_t v)
+{
+	return (xasprintf("%s/metadata/v%" PRId64 ".metadata.json",
+	    t->location, v));
+}
+
+static char *
+catalog_fs_hint_file(const struct catalog_table *t)
+{
+	return (xasprintf("%s/metadata/version-hint.text", t->location));
+}
+
+/* <warehouse>/<ns with dots as slashes>/<table> */
+static void
+catalog_fs_locate(struct catalog_fs *fs, struct catalog_table *t)
+{
+	char	*ns, *p;
+
+	if (t->location != NULL)
+		return;
+	ns = xstrdup(t->namespace_);
+	for (p = ns; *p != '\0'; p++)
+		if (*p == '.')
+			*p = '/';
+	t->location = xasprintf("%s/%s/%s", fs->warehouse, ns, t->name);
+	free(ns);
+}
+
+static struct catalog_fs_op *
+catalog_fs_op_new(struct catalog *c, struct catalog_table *t, catalog_cb cb,
+    void *arg)
+{
+	struct catalog_fs_op	*op = xcalloc(1, sizeof *op);
+
+	op->fs = (struct catalog_fs *)c;
+	op->t = t;
+	op->cb = cb;
+	op->arg = arg;
+	catalog_fs_locate(op->fs, t);
+	return (op);
+}
+
+static void
+catalog_fs_finish(struct catalog_fs_op *op, enum catalog_status st,
+    const char *cause)
+{
+	catalog_cb	 cb = op->cb;
+	void		*arg = op->arg;
+
+	cJSON_Delete(op->create);
+	cJSON_Delete(op->pending);
+	free(op->pending_file);
+	free(op);
+	cb(st, cause, arg);
+}
+
+/* version-hint.text was written (or not: a stale hint is tolerated). */
+static void
+catalog_fs_hint_done_cb(struct fileio_result *r, void *arg)
+{
+	catalog_fs_finish(arg, CATALOG_OK, NULL);
+}
+
+static void
+catalog_fs_write_hint(struct catalog_fs_op *op)
+{
+	char	*hint = catalog_fs_hint_file(op->t);
+	char	 digits[24];
+
+	snprintf(digits, sizeof digits, "%" PRId64, op->t->version);
+	fileio_put(op->fs->fio, hint, digits, strlen(digits), 0,
+	    catalog_fs_hint_done_cb, op);
+	free(hint);
+}
+
+/* Make meta (taken) version v of the table handle. */
+static void
+catalog_fs_install(struct catalog_table *t, cJSON *meta, int64_t v)
+{
+	cJSON_Delete(t->meta);
+	t->meta = meta;
+	t->version = v;
+	free(t->metadata_file);
+	t->metadata_file = catalog_fs_version_file(t, v);
+}
+
+static void
+catalog_fs_read_cb(struct fileio_result *r, void *arg)
+{
+	struct catalog_fs_op	*op = arg;
+	cJSON			*meta;
+	char			*cause = NULL;
+
+	if (r->status != FILEIO_OK) {
+		catalog_fs_finish(op, CATALOG_ERROR, r->error);
+		return;
+	}
+	meta = json_parse((const char *)r->data->data, r->data->len, &cause);
+	if (meta == NULL || ice_meta_validate(meta, &cause) == -1) {
+		char *msg = xasprintf("v%" PRId64 ".metadata.json: %s",
+		    op->found, cause);
+
+		cJSON_Delete(meta);
+		catalog_fs_finish(op, CATALOG_ERROR, msg);
+		free(msg);
+		free(cause);
+		return;
+	}
+	catalog_fs_install(op->t, meta, op->found);
+	catalog_fs_finish(op, CATALOG_OK, NULL);
+}
+
+static void	catalog_fs_create(struct catalog_fs_op *);
+
+static void
+catalog_fs_probe_cb(struct fileio_result *r, void *arg)
+{
+	struct catalog_fs_op	*op = arg;
+	char			*file;
+
+	if (r->status == FILEIO_OK) {
+		op->found = op->probe++;
+		catalog_fs_probe(op);
+		return;
+	}
+	if (r->status != FILEIO_NOT_FOUND) {
+		catalog_fs_finish(op, CATALOG_ERROR, r->error);
+		return;
+	}
+	if (op->found == 0) {
+		if (op->create != NULL)
+			catalog_fs_create(op);
+		else
+			catalog_fs_finish(op, CATALOG_NOT_FOUND, "no such table");
+		return;
+	}
+	file = catalog_fs_version_file(op->t, op->found);
+	fileio_read(op->fs->fio, file, CATALOG_FS_MAX_METADATA,
+	    catalog_fs_read_cb, op);
+	free(file);
+}
+
+/* Walk forward from the hint while v(N+1) exists. */
+static void
+catalog_fs_probe(struct catalog_fs_op *op)
+{
+	char	*file = catalog_fs_version_file(op->t, op->probe);
+
+	fileio_stat(op->fs->fio, file, catalog_fs_probe_cb, op);
+	free(file);
+}
+
+static void
+catalog_fs_hint_cb(struct fileio_result *r, void *arg)
+{
+	struct catalog_fs_op	*op = arg;
+	char			*end;
+	long long		 v = 0;
+
+	if (r->status == FILEIO_OK) {
+		v = strtoll(buf_cstr(r->data), &end, 10);
+		if (end == (char *)r->data->data || v < 0)
+			v = 0;
+	} else if (r->status != FILEIO_NOT_FOUND) {
+		catalog_fs_finish(op, CATALOG_ERROR, r->error);
+		return;
+	}
+	op->found = 0;
+	op->probe = v > 0 ? v : 1;
+	catalog_fs_probe(op);
+}
+
+static void
+catalog_fs_start_load(struct catalog_fs_op *op)
+{
+	char	*hint = catalog_fs_hint_file(op->t);
+
+	fileio_read(op->fs->fio, hint, 64, catalog_fs_hint_cb, op);
+	free(hint);
+}
+
+static void
+catalog_fs_load(struct catalog *c, struct catalog_table *t, catalog_cb cb,
+    void *arg)
+{
+	catalog_fs_start_load(catalog_fs_op_new(c, t, cb, arg));
+}
+
+static void
+catalog_fs_create_cb(struct fileio_result *r, void *arg)
+{
+	struct catalog_fs_op	*op = arg;
+
+	if (r->status == FILEIO_EXISTS) {	/* lost a race: load theirs */
+		catalog_fs_start_load(op);
+		return;
+	}
+	if (r->status != FILEIO_OK) {
+		catalog_fs_finish(op, CATALOG_ERROR, r->error);
+		return;
+	}
+	catalog_fs_install(op->t, op->create, 1);
+	op->create = NULL;
+	catalog_fs_write_hint(op);
+}
+
+static void
+catalog_fs_create(struct catalog_fs_op *op)
+{
+	char	*text = json_print(op->create);
+	char	*file = catalog_fs_version_file(op->t, 1);
+
+	fileio_put(op->fs->fio, file, text, strlen(text), FILEIO_CREATE_ONLY,
+	    catalog_fs_create_cb, op);
+	free(file);
+	free(text);
+}
+
+static void
+catalog_fs_open(struct catalog *c, struct catalog_table *t,
+    const cJSON *schema, const cJSON *spec, const cJSON *props,
+    catalog_cb cb, void *arg)
+{
+	struct catalog_fs_op	*op = catalog_fs_op_new(c, t, cb, arg);
+
+	op->create = ice_meta_new(t->location, schema, spec, props,
+	    catalog_fs_now_ms());
+	catalog_fs_start_load(op);
+}
+
+static void
+catalog_fs_commit_cb(struct fileio_result *r, void *arg)
+{
+	struct catalog_fs_op	*op = arg;
+
+	if (r->status == FILEIO_EXISTS) {
+		catalog_fs_finish(op, CATALOG_CONFLICT,
+		    "another writer committed this version first");
+		return;
+	}
+	if (r->status != FILEIO_OK) {
+		catalog_fs_finish(op, CATALOG_UNKNOWN, r->error);
+		return;
+	}
+	catalog_fs_install(op->t, op->pending, op->t->version + 1);
+	op->pending = NULL;
+	catalog_fs_write_hint(op);
+}
+
+static void
+catalog_fs_commit(struct catalog *c, struct catalog_table *t,
+    const cJSON *snapshot, catalog_cb cb, void *arg)
+{
+	struct catalog_fs_op	*op = catalog_fs_op_new(c, t, cb, arg);
+	int64_t			 parent = -1, head = -1;
+	char			*text;
+
+	(void)json_get_int64(cJSON_GetObjectItem(snapshot,
+	    "parent-snapshot-id"), &parent);
+	(void)ice_meta_main(t->meta, &head);
+	if (parent != head) {
+		catalog_fs_finish(op, CATALOG_CONFLICT,
+		    "main moved since the snapshot was built");
+		return;
+	}
+	op->pending = cJSON_Duplicate(t->meta, 1);
+	ice_meta_add_snapshot(op->pending, cJSON_Duplicate(snapshot, 1),
+	    t->metadata_file, catalog_fs_now_ms());
+	op->pending_file = catalog_fs_version_file(t, t->version + 1);
+	text = json_print(op->pending);
+	fileio_put(op->fs->fio, op->pending_file, text, strlen(text),
+	    FILEIO_CREATE_ONLY, catalog_fs_commit_cb, op);
+	free(text);
+}
+
+static void
+catalog_fs_free(struct catalog *c)
+{
+	struct catalog_fs	*fs = (struct catalog_fs *)c;
+
+	free(fs->warehouse);
+	free(fs);
+}
+
+static const struct catalog_ops catalog_fs_ops = {
+	"filesystem",
+	catalog_fs_open,
+	catalog_fs_load,
+	catalog_fs_commit,
+	catalog_fs_free
+};
+
+struct catalog *
+catalog_fs_new(struct fileio *fio, const char *warehouse)
+{
+	struct catalog_fs	*fs = xcalloc(1, sizeof *fs);
+	size_t			 n;
+
+	char			 cwd[4096];
+
+	fs->base.ops = &catalog_fs_ops;
+	fs->fio = fio;
+	/*
+	 * Metadata holds fully qualified URIs (readers such as icebird fetch
+	 * them): a local warehouse becomes file:///absolute/path.
+	 */
+	if (fileio_is_s3(warehouse) || strncmp(warehouse, "file:", 5) == 0)
+		fs->warehouse = xstrdup(warehouse);
+	else if (warehouse[0] == '/')
+		fs->warehouse = xasprintf("file://%s", warehouse);
+	else if (getcwd(cwd, sizeof cwd) != NULL)
+		fs->warehouse = xasprintf("file://%s/%s", cwd, warehouse);
+	else
+		fatal("getcwd");
+	n = strlen(fs->warehouse);
+	while (n > 1 && fs->warehouse[n - 1] == '/')
+		fs->warehouse[--n] = '\0';
+	return (&fs->base);
+}

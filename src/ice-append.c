@@ -1,0 +1,332 @@
+/*
+ * ice-append.c: the append-commit state machine: manifest, then per
+ * attempt manifest list + snapshot + catalog commit, with reload on
+ * conflict or unknown outcome.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+
+#include "fileio.h"
+#include "ice-append.h"
+#include "ice-meta.h"
+#include "json.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define ICE_APPEND_ATTEMPTS	10
+#define ICE_APPEND_MAX_LIST	(256 * 1024 * 1024)
+
+struct ice_append {
+	struct event_base	*base;
+	struct fileio		*fio;
+	struct catalog		*cat;
+	struct catalog_table	*t;
+	struct ice_append_req	 req;
+	char			*job_id;
+	char			*offsets_json;
+	ice_append_cb		 cb;
+	void			*arg;
+	int64_t			 snapshot_id;
+	int64_t			 parent;	/* -1: first snapshot */
+	int			 attempt;
+	char			 uuid[37];
+	struct ice_manifest_info info;
+	struct buf		 out;
+	char			*list_path;
+	struct event		*timer;
+};
+
+static void	ice_append_attempt(struct ice_append *);
+
+static void
+ice_append_uuid(char out[37])
+{
+	uint8_t	u[16];
+
+	if (getrandom(u, sizeof u, 0) != sizeof u)
+		fatal("getrandom");
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-4%x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
+	    u[6] & 0xf, u[7], (u[8] & 0x3f) | 0x80, u[9], u[10], u[11], u[12],
+	    u[13], u[14], u[15]);
+}
+
+static void
+ice_append_done(struct ice_append *a, enum catalog_status st,
+    const char *cause)
+{
+	ice_append_cb	 cb = a->cb;
+	void		*arg = a->arg;
+	int64_t		 id = a->snapshot_id;
+
+	if (a->timer != NULL)
+		event_free(a->timer);
+	ice_manifest_info_clear(&a->info);
+	buf_free(&a->out);
+	free(a->list_path);
+	free(a->job_id);
+	free(a->offsets_json);
+	free(a);
+	cb(st, id, cause, arg);
+}
+
+/* Parent's summary value as a number (0 if absent). */
+static int64_t
+ice_append_total(const cJSON *parent, const char *key)
+{
+	const char	*v = json_object_string(cJSON_GetObjectItem(parent,
+			    "summary"), key);
+
+	return (v != NULL ? strtoll(v, NULL, 10) : 0);
+}
+
+static void
+ice_append_summary_num(cJSON *sum, const char *key, int64_t v)
+{
+	char	text[24];
+
+	snprintf(text, sizeof text, "%" PRId64, v);
+	cJSON_AddStringToObject(sum, key, text);
+}
+
+static cJSON *
+ice_append_summary(struct ice_append *a, const cJSON *parent)
+{
+	cJSON	*sum = cJSON_CreateObject();
+	int64_t	 size = 0, rows = 0;
+	size_t	 i;
+
+	for (i = 0; i < a->req.nfiles; i++) {
+		size += a->req.files[i].file_size;
+		rows += a->req.files[i].record_count;
+	}
+	cJSON_AddStringToObject(sum, "operation", "append");
+	ice_append_summary_num(sum, "added-data-files", (int64_t)a->req.nfiles);
+	ice_append_summary_num(sum, "added-records", rows);
+	ice_append_summary_num(sum, "added-files-size", size);
+	ice_append_summary_num(sum, "total-records",
+	    ice_append_total(parent, "total-records") + rows);
+	ice_append_summary_num(sum, "total-files-size",
+	    ice_append_total(parent, "total-files-size") + size);
+	ice_append_summary_num(sum, "total-data-files",
+	    ice_append_total(parent, "total-data-files") +
+	    (int64_t)a->req.nfiles);
+	cJSON_AddStringToObject(sum, "total-delete-files", "0");
+	cJSON_AddStringToObject(sum, "total-position-deletes", "0");
+	cJSON_AddStringToObject(sum, "total-equality-deletes", "0");
+	cJSON_AddStringToObject(sum, "bronzed.job-id", a->job_id);
+	ice_append_summary_num(sum, "bronzed.checkpoint-id",
+	    a->req.checkpoint_id);
+	cJSON_AddStringToObject(sum, "bronzed.kafka-offsets", a->offsets_json);
+	return (sum);
+}
+
+static cJSON *
+ice_append_snapshot(struct ice_append *a)
+{
+	const cJSON	*parent = ice_meta_snapshot(a->t->meta, a->parent);
+	cJSON		*s = cJSON_CreateObject();
+	struct timeval	 tv;
+	int64_t		 schema_id = 0;
+
+	gettimeofday(&tv, NULL);
+	(void)json_get_int64(cJSON_GetObjectItem(ice_meta_current_schema(
+	    a->t->meta), "schema-id"), &schema_id);
+	json_add_int64(s, "snapshot-id", a->snapshot_id);
+	if (a->parent != -1)
+		json_add_int64(s, "parent-snapshot-id", a->parent);
+	json_add_int64(s, "sequence-number", ice_meta_last_seq(a->t->meta) + 1);
+	json_add_int64(s, "timestamp-ms",
+	    (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	cJSON_AddStringToObject(s, "manifest-list", a->list_path);
+	cJSON_AddItemToObject(s, "summary", ice_append_summary(a, parent));
+	json_add_int64(s, "schema-id", schema_id);
+	return (s);
+}
+
+/* Try again after a jittered, growing pause. */
+static void
+ice_append_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ice_append_attempt(arg);
+}
+
+static void
+ice_append_retry(struct ice_append *a)
+{
+	struct timeval	tv;
+	uint32_t	r;
+	long		ms = 50L << (a->attempt < 7 ? a->attempt : 7);
+
+	if (getrandom(&r, sizeof r, 0) != sizeof r)
+		r = 0;
+	ms = ms / 2 + (long)(r % (uint32_t)(ms / 2 + 1));
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (a->timer == NULL)
+		a->timer = evtimer_new(a->base, ice_append_retry_cb, a);
+	evtimer_add(a->timer, &tv);
+}
+
+static void
+ice_append_reload_cb(enum catalog_status st, const char *cause, void *arg)
+{
+	struct ice_append	*a = arg;
+
+	if (st != CATALOG_OK) {
+		ice_append_done(a, st, cause);
+		return;
+	}
+	if (ice_meta_in_main(a->t->meta, a->snapshot_id)) {
+		ice_append_done(a, CATALOG_OK, NULL);
+		return;
+	}
+	ice_append_retry(a);
+}
+
+static void
+ice_append_commit_cb(enum catalog_status st, const char *cause, void *arg)
+{
+	struct ice_append	*a = arg;
+
+	if (st == CATALOG_OK)
+		ice_append_done(a, CATALOG_OK, NULL);
+	else if (st == CATALOG_CONFLICT || st == CATALOG_UNKNOWN)
+		a->cat->ops->load(a->cat, a->t, ice_append_reload_cb, a);
+	else
+		ice_append_done(a, st, cause);
+}
+
+static void
+ice_append_list_cb(struct fileio_result *r, void *arg)
+{
+	struct ice_append	*a = arg;
+	cJSON			*snap;
+
+	if (r->status != FILEIO_OK) {
+		ice_append_done(a, CATALOG_ERROR, r->error);
+		return;
+	}
+	snap = ice_append_snapshot(a);
+	a->cat->ops->commit(a->cat, a->t, snap, ice_append_commit_cb, a);
+	cJSON_Delete(snap);
+}
+
+/* Build and store this attempt's manifest list on parent_list. */
+static void
+ice_append_write_list(struct ice_append *a, const struct buf *parent_list)
+{
+	char	*cause = NULL;
+
+	buf_reset(&a->out);
+	if (ice_manifest_list_write(&a->out, a->snapshot_id, a->parent,
+	    ice_meta_last_seq(a->t->meta) + 1, parent_list, &a->info,
+	    &cause) == -1) {
+		ice_append_done(a, CATALOG_ERROR, cause);
+		free(cause);
+		return;
+	}
+	free(a->list_path);
+	a->list_path = xasprintf("%s/metadata/snap-%" PRId64 "-%d-%s.avro",
+	    a->t->location, a->snapshot_id, a->attempt, a->uuid);
+	fileio_put(a->fio, a->list_path, a->out.data, a->out.len, 0,
+	    ice_append_list_cb, a);
+}
+
+static void
+ice_append_parent_cb(struct fileio_result *r, void *arg)
+{
+	struct ice_append	*a = arg;
+
+	if (r->status != FILEIO_OK) {
+		ice_append_done(a, CATALOG_ERROR, r->error);
+		return;
+	}
+	ice_append_write_list(a, r->data);
+}
+
+static void
+ice_append_attempt(struct ice_append *a)
+{
+	const char	*list;
+	char		*msg;
+
+	if (ice_meta_in_main(a->t->meta, a->snapshot_id)) {
+		ice_append_done(a, CATALOG_OK, NULL);
+		return;
+	}
+	if (++a->attempt > a->req.max_attempts) {
+		msg = xasprintf("commit gave up after %d attempts",
+		    a->req.max_attempts);
+		ice_append_done(a, CATALOG_CONFLICT, msg);
+		free(msg);
+		return;
+	}
+	if (ice_meta_main(a->t->meta, &a->parent) == -1) {
+		a->parent = -1;
+		ice_append_write_list(a, NULL);
+		return;
+	}
+	list = json_object_string(ice_meta_snapshot(a->t->meta, a->parent),
+	    "manifest-list");
+	if (list == NULL) {
+		ice_append_done(a, CATALOG_ERROR,
+		    "main's snapshot has no manifest-list");
+		return;
+	}
+	fileio_read(a->fio, list, ICE_APPEND_MAX_LIST, ice_append_parent_cb, a);
+}
+
+static void
+ice_append_manifest_cb(struct fileio_result *r, void *arg)
+{
+	struct ice_append	*a = arg;
+
+	if (r->status != FILEIO_OK) {
+		ice_append_done(a, CATALOG_ERROR, r->error);
+		return;
+	}
+	ice_append_attempt(a);
+}
+
+void
+ice_append(struct event_base *base, struct fileio *fio, struct catalog *cat,
+    struct catalog_table *t, const struct ice_append_req *req,
+    ice_append_cb cb, void *arg)
+{
+	struct ice_append	*a = xcalloc(1, sizeof *a);
+	char			*path, *cause = NULL;
+
+	a->base = base;
+	a->fio = fio;
+	a->cat = cat;
+	a->t = t;
+	a->req = *req;
+	a->job_id = xstrdup(req->job_id);
+	a->offsets_json = xstrdup(req->offsets_json);
+	a->cb = cb;
+	a->arg = arg;
+	if (a->req.max_attempts <= 0)
+		a->req.max_attempts = ICE_APPEND_ATTEMPTS;
+	a->snapshot_id = req->snapshot_id != 0 ? req->snapshot_id :
+	    ice_meta_new_snapshot_id(t->meta);
+	ice_append_uuid(a->uuid);
+	path = xasprintf("%s/metadata/%s-m0.avro", t->location, a->uuid);
+	if (ice_manifest_write(&a->out, path, ice_meta_current_schema(t->meta),
+	    ice_meta_default_spec(t->meta), req->transform, a->snapshot_id,
+	    req->files, req->nfiles, &a->info, &cause) == -1) {
+		free(path);
+		ice_append_done(a, CATALOG_ERROR, cause);
+		free(cause);
+		return;
+	}
+	fileio_put(fio, path, a->out.data, a->out.len, 0,
+	    ice_append_manifest_cb, a);
+	free(path);
+}

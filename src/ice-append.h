@@ -1,0 +1,45 @@
+/*
+ * ice-append.h: one append commit of data files to an Iceberg table
+ * (iceberg-write-path.md section 1): the manifest is written once, then
+ * per attempt a manifest list on main's current head and a snapshot whose
+ * summary carries the bronzed.* properties, committed through the
+ * catalog.  A conflict reloads the table and tries again on the new head;
+ * an unknown outcome reloads and decides from the snapshot history, so a
+ * snapshot is never committed twice and never lost.
+ *
+ * The request is copied; the files stay the caller's and must outlive the
+ * append (until the callback).
+ */
+#ifndef BRONZE_ICE_APPEND_H
+#define BRONZE_ICE_APPEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "ice-manifest.h"
+
+struct event_base;
+struct fileio;
+
+struct ice_append_req {
+	const char			*job_id;
+	int64_t				 checkpoint_id;
+	const char			*offsets_json;	/* {"topic":{"p":next}} */
+	const struct ice_data_file	*files;
+	size_t				 nfiles;
+	enum config_partition_transform	 transform;
+	int64_t				 snapshot_id;	/* 0: choose one */
+	int				 max_attempts;	/* 0: default (10) */
+};
+
+/* status CATALOG_OK with the committed snapshot id, or an error. */
+typedef void (*ice_append_cb)(enum catalog_status, int64_t snapshot_id,
+    const char *cause, void *arg);
+
+void	ice_append(struct event_base *, struct fileio *, struct catalog *,
+	    struct catalog_table *, const struct ice_append_req *,
+	    ice_append_cb, void *);
+
+#endif

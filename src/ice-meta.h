@@ -1,0 +1,55 @@
+/*
+ * ice-meta.h: Iceberg v2 table metadata (iceberg-write-path.md section 2),
+ * kept as the cJSON tree read from the metadata file (json.h: 64-bit ids
+ * exact), with accessors for what bronzed needs and the updates of an
+ * append.  Fields bronzed does not model are carried through untouched.
+ *
+ * Trees are owned by the caller; functions taking a cJSON * argument named
+ * "taken" take ownership of it.
+ */
+#ifndef BRONZE_ICE_META_H
+#define BRONZE_ICE_META_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* A new table's first metadata: no snapshot yet. */
+cJSON		*ice_meta_new(const char *location, const cJSON *schema,
+		    const cJSON *spec, const cJSON *properties, int64_t now_ms);
+/* Check the fields bronzed relies on; -1 and *cause naming the field. */
+int		 ice_meta_validate(const cJSON *meta, char **cause);
+
+const char	*ice_meta_location(const cJSON *meta);
+const char	*ice_meta_uuid(const cJSON *meta);
+int64_t		 ice_meta_last_seq(const cJSON *meta);
+int64_t		 ice_meta_last_updated(const cJSON *meta);
+const cJSON	*ice_meta_current_schema(const cJSON *meta);
+const cJSON	*ice_meta_default_spec(const cJSON *meta);
+/* main's snapshot id; 0 and -1 when the table has none. */
+int		 ice_meta_main(const cJSON *meta, int64_t *id);
+/* The snapshot with this id, or NULL. */
+const cJSON	*ice_meta_snapshot(const cJSON *meta, int64_t id);
+/* Nonzero if id is main's snapshot or one of its ancestors. */
+int		 ice_meta_in_main(const cJSON *meta, int64_t id);
+/* A random positive 63-bit id no snapshot of meta has. */
+int64_t		 ice_meta_new_snapshot_id(const cJSON *meta);
+
+/*
+ * The newest snapshot on main whose summary has bronzed.job-id == job_id:
+ * its checkpoint id and its offsets ({"topic":{"partition":next}}, a new
+ * tree).  0 if found, 1 if the job never committed, -1 and *cause if the
+ * summary is damaged.
+ */
+int		 ice_meta_job_state(const cJSON *meta, const char *job_id,
+		    int64_t *checkpoint_id, cJSON **offsets, char **cause);
+
+/*
+ * Append a snapshot (taken) and make it main's head: snapshots, refs,
+ * current-snapshot-id, last-sequence-number, snapshot-log, metadata-log
+ * (prev_file: the metadata file this one replaces), last-updated-ms.
+ */
+void		 ice_meta_add_snapshot(cJSON *meta, cJSON *taken,
+		    const char *prev_file, int64_t now_ms);
+
+#endif
