@@ -3,7 +3,7 @@
 // written by DuckDB (with field ids), a manifest and a manifest list written
 // with avsc in the Iceberg v2 Avro schemas, one commit through the catalog,
 // then icebird reads the rows back from the files the catalog wrote.
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
