@@ -2,6 +2,7 @@
  * job.c: job identity and lifecycle state.
  */
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,4 +92,61 @@ job_free(struct job *job)
 	assert(job->magic == JOB_MAGIC);
 	job->magic = 0;
 	free(job);
+}
+
+void
+job_add_exception(struct job *job, int64_t now_ms, const char *name,
+    const char *fmt, ...)
+{
+	struct job_exception	*e;
+	va_list			 ap;
+
+	if (job->nexceptions < JOB_EXCEPTIONS)
+		job->nexceptions++;
+	memmove(&job->exceptions[1], &job->exceptions[0],
+	    (job->nexceptions - 1) * sizeof job->exceptions[0]);
+	e = &job->exceptions[0];
+	memset(e, 0, sizeof *e);
+	e->timestamp_ms = now_ms;
+	snprintf(e->name, sizeof e->name, "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof e->message, fmt, ap);
+	va_end(ap);
+}
+
+struct job_checkpoint *
+job_checkpoint_begin(struct job *job, uint64_t id, int64_t now_ms)
+{
+	struct job_checkpoint	*cp;
+
+	if (job->nhistory < JOB_HISTORY)
+		job->nhistory++;
+	memmove(&job->history[1], &job->history[0],
+	    (job->nhistory - 1) * sizeof job->history[0]);
+	cp = &job->history[0];
+	memset(cp, 0, sizeof *cp);
+	cp->id = id;
+	cp->trigger_ms = now_ms;
+	cp->status = JOB_CKPT_IN_PROGRESS;
+	return (cp);
+}
+
+void
+job_checkpoint_end(struct job *job, enum job_ckpt_status st, int64_t now_ms,
+    const char *failure)
+{
+	struct job_checkpoint	*cp = &job->history[0];
+
+	assert(job->nhistory > 0 && cp->status == JOB_CKPT_IN_PROGRESS);
+	cp->status = st;
+	cp->end_ms = now_ms;
+	if (st == JOB_CKPT_COMPLETED) {
+		job->ckpt_completed++;
+		job->last_completed = *cp;
+	} else {
+		snprintf(cp->failure, sizeof cp->failure, "%s",
+		    failure != NULL ? failure : "failed");
+		job->ckpt_failed++;
+		job->last_failed = *cp;
+	}
 }

@@ -21,6 +21,35 @@ enum job_state {
 	JOB_STATE_COUNT
 };
 
+#define JOB_HISTORY	10	/* checkpoints kept for the admin API */
+#define JOB_EXCEPTIONS	16	/* exception history, as Flink's default */
+
+enum job_ckpt_status {
+	JOB_CKPT_IN_PROGRESS = 0,
+	JOB_CKPT_COMPLETED,
+	JOB_CKPT_FAILED
+};
+
+/* One checkpoint's statistics. */
+struct job_checkpoint {
+	uint64_t		 id;
+	enum job_ckpt_status	 status;
+	int			 is_savepoint;
+	int64_t			 trigger_ms;
+	int64_t			 end_ms;		/* 0 while in progress */
+	uint64_t		 size;			/* bytes of data files */
+	uint64_t		 records;
+	uint64_t		 files;
+	int64_t			 snapshot_id;		/* 0: nothing committed */
+	char			 failure[256];
+};
+
+struct job_exception {
+	int64_t			 timestamp_ms;
+	char			 name[64];
+	char			 message[512];
+};
+
 struct job {
 	uint32_t		 magic;
 #define JOB_MAGIC	0x4a4f4221u
@@ -32,6 +61,22 @@ struct job {
 	int64_t			 last_modification_ms;
 	int64_t			 state_times_ms[JOB_STATE_COUNT]; /* 0 = never */
 	uint64_t		 num_restarts;
+
+	/* checkpoints: history[0] is the newest */
+	struct job_checkpoint	 history[JOB_HISTORY];
+	size_t			 nhistory;
+	uint64_t		 ckpt_completed;
+	uint64_t		 ckpt_failed;
+	struct job_checkpoint	 last_completed;	/* id 0: none yet */
+	struct job_checkpoint	 last_failed;
+
+	/* exceptions: exceptions[0] is the newest */
+	struct job_exception	 exceptions[JOB_EXCEPTIONS];
+	size_t			 nexceptions;
+
+	uint64_t		 records_in;
+	uint64_t		 records_committed;
+	int64_t			 last_commit_ms;	/* 0: never */
 };
 
 struct job	*job_new(const struct config_job *, int64_t now_ms);
@@ -39,6 +84,16 @@ void		 job_free(struct job *);
 void		 job_set_state(struct job *, enum job_state, int64_t now_ms);
 const char	*job_state_name(enum job_state);
 int		 job_state_is_terminal(enum job_state);
+/* Record an exception (newest first, the oldest dropped). */
+void		 job_add_exception(struct job *, int64_t now_ms, const char *name,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Start a checkpoint's statistics; the pointer is valid until the next
+ * begin. */
+struct job_checkpoint *job_checkpoint_begin(struct job *, uint64_t id,
+		    int64_t now_ms);
+/* Finish the newest checkpoint's statistics. */
+void		 job_checkpoint_end(struct job *, enum job_ckpt_status,
+		    int64_t now_ms, const char *failure);
 /* Stable id: first 16 bytes of SHA-256("bronzed-job:" name), hex. */
 void		 job_id_from_name(const char *name, char out[JOB_ID_LEN + 1]);
 

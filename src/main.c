@@ -13,10 +13,16 @@
 #include <event2/event.h>
 
 #include "admin.h"
+#include "catalog.h"
 #include "config.h"
 #include "daemon.h"
+#include "fileio.h"
+#include "http.h"
 #include "job.h"
 #include "log.h"
+#include "s3.h"
+#include "state.h"
+#include "stream.h"
 #include "xmalloc.h"
 
 #ifndef SYSCONFDIR
@@ -62,20 +68,101 @@ daemon_find_job(const struct daemon *d, const char *key)
 	return (NULL);
 }
 
+/* What the jobs write through: HTTP client, S3, FileIO, catalog, state. */
+struct main_io {
+	struct http	*http;
+	struct s3	*s3;
+	struct fileio	*fio;
+	struct catalog	*cat;
+	struct state	*state;
+	struct stream	**streams;
+	size_t		 running;	/* streams not yet stopped */
+};
+
+static struct main_io main_io;
+
+static int
+main_io_open(struct daemon *d, struct main_io *io, char **cause)
+{
+	struct s3_options	 o;
+	struct config		*cfg = d->cfg;
+
+	if (cfg->catalog_type != CONFIG_CATALOG_FILESYSTEM) {
+		*cause = xstrdup("catalog.type rest: the REST catalog client "
+		    "is not available in this build yet");
+		return (-1);
+	}
+	if ((io->http = http_new(d->base, NULL, cause)) == NULL)
+		return (-1);
+	if (fileio_is_s3(cfg->catalog_warehouse)) {
+		memset(&o, 0, sizeof o);
+		o.endpoint = cfg->s3_endpoint;
+		o.region = cfg->s3_region;
+		o.path_style = cfg->s3_path_style;
+		o.access_key_id = cfg->s3_access_key_id;
+		o.secret_access_key = cfg->s3_secret_access_key;
+		if ((io->s3 = s3_new(io->http, &o, cause)) == NULL)
+			return (-1);
+	}
+	io->fio = fileio_new(d->base, io->s3, NULL);
+	io->cat = catalog_fs_new(io->fio, cfg->catalog_warehouse);
+	if ((io->state = state_open(cfg->state_dir, cause)) == NULL)
+		return (-1);
+	return (0);
+}
+
+static void
+main_io_close(struct daemon *d, struct main_io *io)
+{
+	size_t	i;
+
+	for (i = 0; io->streams != NULL && i < d->njobs; i++)
+		stream_free(io->streams[i]);
+	free(io->streams);
+	if (io->cat != NULL)
+		io->cat->ops->free(io->cat);
+	if (io->state != NULL)
+		state_close(io->state);
+	if (io->fio != NULL)
+		fileio_free(io->fio);
+	if (io->s3 != NULL)
+		s3_free(io->s3);
+	if (io->http != NULL)
+		http_free(io->http);
+}
+
+static void
+main_stream_stopped_cb(struct stream *s, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (--main_io.running == 0) {
+		log_info("every job stopped");
+		event_base_loopexit(d->base, NULL);
+	}
+}
+
 /* SIGTERM/SIGINT: stop accepting work and leave the loop. */
 static void
 main_signal_stop_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon	*d = arg;
+	size_t		 i;
 
 	if (d->stopping) {
 		log_warnx("signal %d again: exiting now", (int)sig);
 		event_base_loopbreak(d->base);
 		return;
 	}
-	log_info("signal %d: stopping", (int)sig);
+	log_info("signal %d: stopping every job with a final checkpoint",
+	    (int)sig);
 	d->stopping = 1;
-	event_base_loopexit(d->base, NULL);
+	if (main_io.running == 0) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	for (i = 0; i < d->njobs; i++)
+		stream_stop(main_io.streams[i], main_stream_stopped_cb, d);
 }
 
 static void
@@ -118,11 +205,32 @@ main_run(struct daemon *d)
 	}
 	log_info("admin API on http://%s:%d/", d->cfg->admin_bind,
 	    admin_bound_port(admin));
+	if (main_io_open(d, &main_io, &cause) == -1) {
+		log_error("%s", cause);
+		free(cause);
+		rc = 1;
+		goto out_admin;
+	}
+	main_io.streams = xcalloc(d->njobs, sizeof *main_io.streams);
+	for (i = 0; i < d->njobs; i++) {
+		main_io.streams[i] = stream_new(d, d->jobs[i], main_io.fio,
+		    main_io.cat, main_io.state);
+		stream_start(main_io.streams[i]);
+	}
+	main_io.running = d->njobs;
 
 	log_info("bronzed %s started with %zu job(s)", PACKAGE_VERSION,
 	    d->njobs);
 	event_base_dispatch(d->base);
+	if (main_io.running > 0) {
+		log_warnx("stopped with %zu job(s) not finished; their "
+		    "uncommitted records are read again at the next start",
+		    main_io.running);
+		rc = 1;
+	}
 	log_info("bronzed stopped");
+out_admin:
+	main_io_close(d, &main_io);
 	admin_free(admin);
 out:
 	event_free(ev_hup);

@@ -1,0 +1,630 @@
+/*
+ * stream.c: one job's runtime: start and recovery from the table, records
+ * into the sink, the checkpoint coordinator, restarts and stop.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+
+#include "catalog.h"
+#include "daemon.h"
+#include "fileio.h"
+#include "ice-append.h"
+#include "ice-meta.h"
+#include "ice-schema.h"
+#include "job.h"
+#include "json.h"
+#include "kafka.h"
+#include "log.h"
+#include "sink.h"
+#include "state.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+#define STREAM_MAGIC		0x5354524du
+#define STREAM_RESTART_MAX_S	60
+
+struct stream {
+	uint32_t		 magic;
+	struct daemon		*d;
+	struct job		*job;
+	struct fileio		*fio;
+	struct catalog		*cat;
+	struct state		*st;
+	struct catalog_table	 table;
+	struct ice_bronze_ids	 ids;
+	struct sink		*sink;
+	struct kafka		*kafka;
+	struct event		*tick;		/* checkpoint interval */
+	struct event		*restart;	/* restart backoff */
+	int			 restart_s;
+
+	int64_t			*next;		/* per partition, -1 unknown */
+	size_t			 nnext;
+	uint64_t		 ckpt_id;
+	int			 in_flight;
+	int			 dirty;		/* records since the last seal */
+	char			*broken;	/* a write failed: restart */
+	int			 closing;	/* kafka close for restart/stop */
+	int			 stopping;
+	stream_stopped_fn	 stopped;
+	void			*stopped_arg;
+
+	/* the checkpoint in flight */
+	char			*offsets_json;
+	struct kafka_offset	*commit_offsets;
+	size_t			 ncommit;
+	struct ice_data_file	*files;
+	size_t			 nfiles;
+	int64_t			 snapshot_id;
+};
+
+static void	stream_restart(struct stream *, const char *, const char *);
+static void	stream_finish_stop(struct stream *);
+
+static int64_t
+stream_now_us(void)
+{
+	struct timeval	tv;
+
+	gettimeofday(&tv, NULL);
+	return ((int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+}
+
+static void
+stream_set_next(struct stream *s, int32_t p, int64_t next)
+{
+	size_t	i;
+
+	if (p < 0)
+		return;
+	if ((size_t)p >= s->nnext) {
+		s->next = xreallocarray(s->next, (size_t)p + 1, sizeof *s->next);
+		for (i = s->nnext; i <= (size_t)p; i++)
+			s->next[i] = -1;
+		s->nnext = (size_t)p + 1;
+	}
+	s->next[p] = next;
+}
+
+/* {"<topic>":{"<partition>":<next>,...}} of every known partition. */
+static char *
+stream_offsets_json(struct stream *s)
+{
+	cJSON	*root = cJSON_CreateObject(), *t;
+	char	 key[24], *text;
+	size_t	 i;
+
+	t = cJSON_AddObjectToObject(root, s->job->cfg->topic);
+	for (i = 0; i < s->nnext; i++) {
+		if (s->next[i] < 0)
+			continue;
+		snprintf(key, sizeof key, "%zu", i);
+		json_add_int64(t, key, s->next[i]);
+	}
+	text = json_print(root);
+	cJSON_Delete(root);
+	return (text);
+}
+
+/* Take this job's offsets from the table's newest snapshot of it. */
+static int
+stream_recover(struct stream *s, char **cause)
+{
+	const cJSON	*t, *p;
+	cJSON		*offsets = NULL;
+	int64_t		 ckpt = 0, v;
+	int		 rc;
+
+	free(s->next);
+	s->next = NULL;
+	s->nnext = 0;
+	rc = ice_meta_job_state(s->table.meta, s->job->id, &ckpt, &offsets,
+	    cause);
+	if (rc == -1)
+		return (-1);
+	if (rc == 0) {
+		t = cJSON_GetObjectItemCaseSensitive(offsets,
+		    s->job->cfg->topic);
+		cJSON_ArrayForEach(p, t) {
+			if (json_get_int64(p, &v) == 0)
+				stream_set_next(s, atoi(p->string), v);
+		}
+		log_info("job %s: resuming after checkpoint %" PRId64
+		    " from the table's offsets", s->job->cfg->name, ckpt);
+	}
+	cJSON_Delete(offsets);
+	if ((uint64_t)ckpt > s->ckpt_id)
+		s->ckpt_id = (uint64_t)ckpt;
+	return (0);
+}
+
+/* A prepared checkpoint in the state store: committed or abandoned. */
+static void
+stream_resolve_prepared(struct stream *s)
+{
+	struct state_ckpt	 c;
+	char			*cause = NULL;
+
+	if (s->st == NULL)
+		return;
+	memset(&c, 0, sizeof c);
+	if (state_ckpt_newest(s->st, s->job->id, &c, &cause) != 1) {
+		free(cause);
+		return;
+	}
+	if (c.checkpoint_id > s->ckpt_id)
+		s->ckpt_id = c.checkpoint_id;
+	if (c.status == STATE_CKPT_PREPARED) {
+		if (ice_meta_in_main(s->table.meta, c.snapshot_id)) {
+			c.status = STATE_CKPT_COMMITTED;
+			c.committed_ms = daemon_now_ms();
+			if (state_ckpt_put(s->st, &c, &cause) == -1)
+				free(cause);
+		} else
+			log_info("job %s: checkpoint %" PRIu64 " was prepared "
+			    "but never committed; its records are read again",
+			    s->job->cfg->name, c.checkpoint_id);
+	}
+	state_ckpt_clear(&c);
+}
+
+static int
+stream_assign_cb(void *arg, struct kafka_partition *parts, size_t n)
+{
+	struct stream	*s = arg;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(parts[i].topic, s->job->cfg->topic) != 0 ||
+		    parts[i].partition < 0 ||
+		    (size_t)parts[i].partition >= s->nnext ||
+		    s->next[parts[i].partition] < 0)
+			continue;
+		parts[i].start = KAFKA_START_OFFSET;
+		parts[i].offset = s->next[parts[i].partition];
+	}
+	return (0);
+}
+
+static void
+stream_record_cb(void *arg, const struct kafka_record *r)
+{
+	struct stream	*s = arg;
+	char		*cause = NULL;
+	int		 rc;
+
+	if (s->broken != NULL)
+		return;
+	rc = sink_write(s->sink, r, stream_now_us(), &cause);
+	if (rc == -1) {
+		s->broken = cause;
+		kafka_pause(s->kafka);
+		stream_checkpoint(s);
+		return;
+	}
+	stream_set_next(s, r->partition, r->offset + 1);
+	s->job->records_in++;
+	s->dirty = 1;
+	if (rc == 1)
+		kafka_pause(s->kafka);
+}
+
+static void
+stream_drain_cb(void *arg)
+{
+	struct stream	*s = arg;
+
+	if (s->kafka != NULL && s->broken == NULL && !s->stopping)
+		kafka_resume(s->kafka);
+}
+
+static void
+stream_error_cb(void *arg, int fatal, const char *msg)
+{
+	struct stream	*s = arg;
+
+	job_add_exception(s->job, daemon_now_ms(), fatal ?
+	    "KafkaFatalError" : "KafkaError", "%s", msg);
+	log_warnx("job %s: kafka: %s", s->job->cfg->name, msg);
+	if (fatal && s->in_flight) {
+		if (s->broken == NULL)		/* the checkpoint's end restarts */
+			s->broken = xstrdup(msg);
+	} else if (fatal)
+		stream_restart(s, "KafkaFatalError", msg);
+}
+
+static void
+stream_closed_cb(void *arg)
+{
+	struct stream	*s = arg;
+	struct timeval	 tv;
+
+	kafka_free(s->kafka);
+	s->kafka = NULL;
+	s->closing = 0;
+	sink_free(s->sink);
+	s->sink = NULL;
+	if (s->stopping) {
+		stream_finish_stop(s);
+		return;
+	}
+	tv.tv_sec = s->restart_s;
+	tv.tv_usec = 0;
+	evtimer_add(s->restart, &tv);
+}
+
+static void
+stream_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	stream_checkpoint(arg);
+}
+
+static int
+stream_start_kafka(struct stream *s, char **cause)
+{
+	struct kafka_options	o;
+
+	memset(&o, 0, sizeof o);
+	o.name = s->job->cfg->name;
+	o.topic = s->job->cfg->topic;
+	o.group_id = s->job->cfg->group_id;
+	o.startup_mode = s->job->cfg->startup_mode;
+	o.global = &s->d->cfg->kafka;
+	o.job = &s->job->cfg->kafka;
+	o.record = stream_record_cb;
+	o.assign = stream_assign_cb;
+	o.error = stream_error_cb;
+	o.closed = stream_closed_cb;
+	o.arg = s;
+	if ((s->kafka = kafka_new(s->d->base, &o, cause)) == NULL)
+		return (-1);
+	return (kafka_start(s->kafka, cause));
+}
+
+static void
+stream_open_cb(enum catalog_status st, const char *why, void *arg)
+{
+	struct stream	*s = arg;
+	struct timeval	 tv;
+	char		*cause = NULL;
+	uint64_t	 ms = s->d->cfg->checkpoint_interval_ms;
+
+	if (st != CATALOG_OK) {
+		stream_restart(s, "CatalogError", why);
+		return;
+	}
+	if (ice_schema_ids(ice_meta_current_schema(s->table.meta), &s->ids,
+	    &cause) == -1 || stream_recover(s, &cause) == -1) {
+		stream_restart(s, "TableError", cause);
+		free(cause);
+		return;
+	}
+	stream_resolve_prepared(s);
+	s->sink = sink_new(s->fio, s->table.location, s->job->cfg, &s->ids,
+	    stream_drain_cb, s);
+	if (stream_start_kafka(s, &cause) == -1) {
+		stream_restart(s, "KafkaError", cause);
+		free(cause);
+		return;
+	}
+	s->restart_s = 0;
+	job_set_state(s->job, JOB_RUNNING, daemon_now_ms());
+	log_info("job %s: RUNNING: %s -> %s", s->job->cfg->name,
+	    s->job->cfg->topic, s->job->cfg->table);
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	evtimer_add(s->tick, &tv);
+}
+
+void
+stream_start(struct stream *s)
+{
+	struct ice_bronze_ids	 ids = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	cJSON			*schema, *spec, *props;
+
+	schema = ice_schema_bronze(s->job->cfg->value_type);
+	spec = ice_schema_spec(s->job->cfg->partition_by, &ids);
+	props = cJSON_CreateObject();
+	cJSON_AddStringToObject(props, "write.parquet.compression-codec",
+	    s->job->cfg->compression == CONFIG_COMPRESS_ZSTD ? "zstd" :
+	    s->job->cfg->compression == CONFIG_COMPRESS_SNAPPY ? "snappy" :
+	    "uncompressed");
+	s->cat->ops->open(s->cat, &s->table, schema, spec, props,
+	    stream_open_cb, s);
+	cJSON_Delete(schema);
+	cJSON_Delete(spec);
+	cJSON_Delete(props);
+}
+
+static void
+stream_restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	stream_start(arg);
+}
+
+/* Record the failure, tear down, and start again from the table. */
+static void
+stream_restart(struct stream *s, const char *name, const char *why)
+{
+	struct timeval	tv;
+
+	job_add_exception(s->job, daemon_now_ms(), name, "%s", why);
+	log_warnx("job %s: %s: %s; restarting from the table",
+	    s->job->cfg->name, name, why);
+	evtimer_del(s->tick);
+	s->job->num_restarts++;
+	s->restart_s = s->restart_s == 0 ? 1 : s->restart_s * 2;
+	if (s->restart_s > STREAM_RESTART_MAX_S)
+		s->restart_s = STREAM_RESTART_MAX_S;
+	free(s->broken);
+	s->broken = NULL;
+	s->dirty = 0;
+	if (!s->stopping)
+		job_set_state(s->job, JOB_RESTARTING, daemon_now_ms());
+	if (s->kafka != NULL) {
+		if (!s->closing) {
+			s->closing = 1;
+			kafka_close(s->kafka);
+		}
+		return;		/* stream_closed_cb continues */
+	}
+	sink_free(s->sink);
+	s->sink = NULL;
+	if (s->stopping) {
+		stream_finish_stop(s);
+		return;
+	}
+	tv.tv_sec = s->restart_s;
+	tv.tv_usec = 0;
+	evtimer_add(s->restart, &tv);
+}
+
+/* Drop the in-flight checkpoint's data. */
+static void
+stream_ckpt_clear(struct stream *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nfiles; i++)
+		ice_data_file_clear(&s->files[i]);
+	free(s->files);
+	s->files = NULL;
+	s->nfiles = 0;
+	free(s->offsets_json);
+	s->offsets_json = NULL;
+	free(s->commit_offsets);
+	s->commit_offsets = NULL;
+	s->ncommit = 0;
+	s->in_flight = 0;
+}
+
+static void
+stream_state_put(struct stream *s, enum state_ckpt_status status)
+{
+	struct state_ckpt	 c;
+	char			*cause = NULL;
+	size_t			 i;
+
+	if (s->st == NULL)
+		return;
+	memset(&c, 0, sizeof c);
+	snprintf(c.job_id, sizeof c.job_id, "%s", s->job->id);
+	c.checkpoint_id = s->ckpt_id;
+	c.status = status;
+	c.snapshot_id = s->snapshot_id;
+	c.manifest_list = (char *)"";
+	c.offsets = s->offsets_json;
+	c.files = xcalloc(s->nfiles + 1, sizeof *c.files);
+	for (i = 0; i < s->nfiles; i++)
+		c.files[i] = s->files[i].path;
+	c.nfiles = s->nfiles;
+	c.prepared_ms = s->job->history[0].trigger_ms;
+	c.committed_ms = status == STATE_CKPT_COMMITTED ? daemon_now_ms() : 0;
+	if (state_ckpt_put(s->st, &c, &cause) == -1) {
+		job_add_exception(s->job, daemon_now_ms(), "StateError",
+		    "%s", cause);
+		log_warnx("job %s: state: %s", s->job->cfg->name, cause);
+		free(cause);
+	}
+	free(c.files);
+}
+
+/* The checkpoint ended; finish a pending stop. */
+static void
+stream_ckpt_done(struct stream *s)
+{
+	stream_ckpt_clear(s);
+	if (s->stopping && s->kafka != NULL && !s->closing) {
+		s->closing = 1;
+		kafka_close(s->kafka);
+	}
+}
+
+static void
+stream_appended_cb(enum catalog_status st, int64_t id, const char *cause,
+    void *arg)
+{
+	struct stream	*s = arg;
+	struct job	*job = s->job;
+	uint64_t	 size = 0;
+	size_t		 i;
+	char		*err;
+
+	if (st != CATALOG_OK) {
+		err = xasprintf("commit of checkpoint %" PRIu64 ": %s: %s",
+		    s->ckpt_id, catalog_status_name(st), cause ? cause : "");
+		job_checkpoint_end(job, JOB_CKPT_FAILED, daemon_now_ms(), err);
+		stream_ckpt_clear(s);
+		stream_restart(s, "CommitError", err);
+		free(err);
+		return;
+	}
+	stream_state_put(s, STATE_CKPT_COMMITTED);
+	for (i = 0; i < s->nfiles; i++) {
+		size += (uint64_t)s->files[i].file_size;
+		job->history[0].records += (uint64_t)s->files[i].record_count;
+	}
+	job->history[0].size = size;
+	job->history[0].files = s->nfiles;
+	job->history[0].snapshot_id = id;
+	job->records_committed += job->history[0].records;
+	job->last_commit_ms = daemon_now_ms();
+	job_checkpoint_end(job, JOB_CKPT_COMPLETED, job->last_commit_ms, NULL);
+	log_debug("job %s: checkpoint %" PRIu64 " committed snapshot %" PRId64
+	    " (%zu files)", job->cfg->name, s->ckpt_id, id, s->nfiles);
+	if (s->kafka != NULL && s->ncommit > 0) {
+		char *why = NULL;
+
+		if (kafka_commit_offsets(s->kafka, s->commit_offsets,
+		    s->ncommit, &why) == -1)
+			free(why);	/* monitoring only */
+	}
+	stream_ckpt_done(s);
+}
+
+static void
+stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
+    void *arg)
+{
+	struct stream		*s = arg;
+	struct ice_append_req	 req;
+
+	if (cause != NULL || s->broken != NULL) {
+		char *err = xstrdup(cause != NULL ? cause : s->broken);
+
+		job_checkpoint_end(s->job, JOB_CKPT_FAILED, daemon_now_ms(),
+		    err);
+		stream_ckpt_clear(s);
+		stream_restart(s, "WriteError", err);
+		free(err);
+		return;
+	}
+	s->files = files;
+	s->nfiles = n;
+	if (n == 0) {
+		job_checkpoint_end(s->job, JOB_CKPT_COMPLETED, daemon_now_ms(),
+		    NULL);
+		stream_ckpt_done(s);
+		return;
+	}
+	s->snapshot_id = ice_meta_new_snapshot_id(s->table.meta);
+	stream_state_put(s, STATE_CKPT_PREPARED);
+	memset(&req, 0, sizeof req);
+	req.job_id = s->job->id;
+	req.checkpoint_id = (int64_t)s->ckpt_id;
+	req.offsets_json = s->offsets_json;
+	req.files = s->files;
+	req.nfiles = s->nfiles;
+	req.transform = s->job->cfg->partition_by;
+	req.snapshot_id = s->snapshot_id;
+	ice_append(s->d->base, s->fio, s->cat, &s->table, &req,
+	    stream_appended_cb, s);
+}
+
+int
+stream_checkpoint(struct stream *s)
+{
+	size_t	i;
+
+	if (s->in_flight || s->sink == NULL || s->closing)
+		return (-1);
+	if (!s->stopping && s->job->state == JOB_RUNNING) {
+		struct timeval tv;
+		uint64_t ms = s->d->cfg->checkpoint_interval_ms;
+
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+		evtimer_add(s->tick, &tv);
+	}
+	s->in_flight = 1;
+	job_checkpoint_begin(s->job, ++s->ckpt_id, daemon_now_ms());
+	/* offsets and the file set are taken at the same moment */
+	s->offsets_json = stream_offsets_json(s);
+	s->commit_offsets = xcalloc(s->nnext + 1, sizeof *s->commit_offsets);
+	for (i = 0; i < s->nnext; i++) {
+		if (s->next[i] < 0)
+			continue;
+		s->commit_offsets[s->ncommit].partition = (int32_t)i;
+		s->commit_offsets[s->ncommit++].offset = s->next[i];
+	}
+	s->dirty = 0;
+	sink_seal(s->sink, stream_sealed_cb, s);
+	return (0);
+}
+
+static void
+stream_finish_stop(struct stream *s)
+{
+	stream_stopped_fn	 cb = s->stopped;
+
+	s->stopped = NULL;
+	if (!job_state_is_terminal(s->job->state))
+		job_set_state(s->job, JOB_FINISHED, daemon_now_ms());
+	if (cb != NULL)
+		cb(s, s->stopped_arg);
+}
+
+void
+stream_stop(struct stream *s, stream_stopped_fn cb, void *arg)
+{
+	s->stopping = 1;
+	s->stopped = cb;
+	s->stopped_arg = arg;
+	evtimer_del(s->tick);
+	evtimer_del(s->restart);
+	if (s->kafka == NULL) {		/* not started, or restarting */
+		sink_free(s->sink);
+		s->sink = NULL;
+		stream_finish_stop(s);
+		return;
+	}
+	kafka_pause(s->kafka);
+	if (s->in_flight || s->closing)
+		return;			/* the checkpoint's end continues */
+	if (s->dirty && s->broken == NULL && stream_checkpoint(s) == 0)
+		return;
+	s->closing = 1;
+	kafka_close(s->kafka);
+}
+
+struct stream *
+stream_new(struct daemon *d, struct job *job, struct fileio *fio,
+    struct catalog *cat, struct state *st)
+{
+	struct stream	*s = xcalloc(1, sizeof *s);
+
+	s->magic = STREAM_MAGIC;
+	s->d = d;
+	s->job = job;
+	s->fio = fio;
+	s->cat = cat;
+	s->st = st;
+	catalog_table_init(&s->table, job->cfg->table_namespace,
+	    job->cfg->table_name);
+	s->tick = evtimer_new(d->base, stream_tick_cb, s);
+	s->restart = evtimer_new(d->base, stream_restart_cb, s);
+	return (s);
+}
+
+void
+stream_free(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->kafka != NULL)
+		kafka_free(s->kafka);
+	sink_free(s->sink);
+	stream_ckpt_clear(s);
+	event_free(s->tick);
+	event_free(s->restart);
+	catalog_table_clear(&s->table);
+	free(s->next);
+	free(s->broken);
+	s->magic = 0;
+	free(s);
+}
