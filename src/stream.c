@@ -50,6 +50,7 @@ struct stream {
 	int			 dirty;		/* records since the last seal */
 	char			*broken;	/* a write failed: restart */
 	int			 closing;	/* kafka close for restart/stop */
+	int			 starting;	/* catalog open in flight */
 	int			 stopping;
 	stream_stopped_fn	 stopped;
 	void			*stopped_arg;
@@ -294,6 +295,11 @@ stream_open_cb(enum catalog_status st, const char *why, void *arg)
 	char		*cause = NULL;
 	uint64_t	 ms = s->d->cfg->checkpoint_interval_ms;
 
+	s->starting = 0;
+	if (s->stopping) {		/* stopped while the table opened */
+		stream_finish_stop(s);
+		return;
+	}
 	if (st != CATALOG_OK) {
 		stream_restart(s, "CatalogError", why);
 		return;
@@ -327,6 +333,7 @@ stream_start(struct stream *s)
 	struct ice_bronze_ids	 ids = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 	cJSON			*schema, *spec, *props;
 
+	s->starting = 1;
 	schema = ice_schema_bronze(s->job->cfg->value_type);
 	spec = ice_schema_spec(s->job->cfg->partition_by, &ids);
 	props = cJSON_CreateObject();
@@ -577,6 +584,8 @@ stream_stop(struct stream *s, stream_stopped_fn cb, void *arg)
 	s->stopped_arg = arg;
 	evtimer_del(s->tick);
 	evtimer_del(s->restart);
+	if (s->starting)
+		return;			/* stream_open_cb finishes the stop */
 	if (s->kafka == NULL) {		/* not started, or restarting */
 		sink_free(s->sink);
 		s->sink = NULL;
