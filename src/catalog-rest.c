@@ -61,6 +61,7 @@ struct catalog_rest {
 	char			*prefix;	/* "" or "p/" */
 	cJSON			*config;	/* merged */
 	int			 idempotent;
+	int			 no_idempotency;
 	int			 pending;
 };
 
@@ -411,6 +412,7 @@ catalog_rest_new(struct http *h, const struct catalog_rest_options *o)
 		}
 	} else if (o->token != NULL)
 		cr->token = xstrdup(o->token);
+	cr->no_idempotency = o->no_idempotency;
 	cr->timeout_ms = o->timeout_ms != 0 ? o->timeout_ms : 30000;
 	cr->prefix = xstrdup("");
 	cr->config = cJSON_CreateObject();
@@ -510,7 +512,8 @@ catalog_rest_config_cb(struct catalog_rest_call *c, long status, cJSON *j,
 		cr->prefix = xasprintf("%s/", prefix);
 	else
 		cr->prefix = xstrdup("");
-	cr->idempotent = cJSON_GetObjectItemCaseSensitive(j,
+	cr->idempotent = !cr->no_idempotency &&
+	    cJSON_GetObjectItemCaseSensitive(j,
 	    "idempotency-key-lifetime") != NULL;
 	log_debug("catalog: prefix \"%s\", idempotency keys %s", cr->prefix,
 	    cr->idempotent ? "yes" : "no");

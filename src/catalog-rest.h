@@ -38,6 +38,7 @@ struct catalog_rest_options {
 	const char	*credential;	/* "client_id:client_secret" or NULL */
 	const char	*token;		/* static bearer token or NULL */
 	uint64_t	 timeout_ms;	/* per request attempt (30 s) */
+	int		 no_idempotency; /* never send Idempotency-Key */
 };
 
 /* A LoadTableResult (or CommitTableResponse); owned by whoever gets it. */
