@@ -41,6 +41,7 @@ struct catalog_rest_call {
 	char			 idem[37];	/* Idempotency-Key or "" */
 	int			 attempts;
 	int			 auth_retried;
+	int			 delegate;	/* ask for storage credentials */
 	catalog_rest_call_cb	 cb;
 	void			*arg;
 	TAILQ_ENTRY(catalog_rest_call) entry;
@@ -297,6 +298,9 @@ catalog_rest_send(struct catalog_rest_call *c)
 	req = http_request_new(c->method, c->url, "catalog");
 	if (cr->token != NULL)
 		http_request_header(req, "Authorization: Bearer %s", cr->token);
+	if (c->delegate)
+		http_request_header(req,
+		    "X-Iceberg-Access-Delegation: vended-credentials");
 	if (c->idem[0] != '\0')
 		http_request_header(req, "Idempotency-Key: %s", c->idem);
 	if (c->body != NULL) {
@@ -321,6 +325,7 @@ catalog_rest_token_cb(struct catalog_rest_call *tc, long status, cJSON *j,
 	int64_t				 expires = 3600;
 	char				*why = NULL;
 
+	(void)status;
 	cr->token_busy = 0;
 	tok = json_object_string(j, "access_token");
 	if (cause == NULL && tok == NULL)
@@ -343,7 +348,6 @@ catalog_rest_token_cb(struct catalog_rest_call *tc, long status, cJSON *j,
 			catalog_rest_finish(c, 0, cause, NULL);
 	}
 	free(why);
-	(void)status;
 }
 
 /* POST the client credentials to /v1/oauth/tokens. */
@@ -636,9 +640,13 @@ catalog_rest_load_cb(struct catalog_rest_call *c, long status, cJSON *j,
 static void
 catalog_rest_op_load(struct catalog_rest_op *op, catalog_rest_call_cb cb)
 {
-	catalog_rest_submit(catalog_rest_call_new(op->cr, "GET",
+	struct catalog_rest_call	*c;
+
+	c = catalog_rest_call_new(op->cr, "GET",
 	    catalog_rest_url(op->cr, op->ns, op->name, "snapshots=all"), NULL,
-	    cb, op));
+	    cb, op);
+	c->delegate = 1;
+	catalog_rest_submit(c);
 }
 
 void
@@ -671,8 +679,9 @@ catalog_rest_create_table(struct catalog_rest *cr, const char *ns,
     const char *name, const cJSON *schema, const cJSON *spec,
     const char *codec, catalog_rest_table_cb cb, void *arg)
 {
-	struct catalog_rest_op	*op;
-	cJSON			*body, *o;
+	struct catalog_rest_op		*op;
+	struct catalog_rest_call	*c;
+	cJSON				*body, *o;
 
 	op = catalog_rest_op_new(cr, ns, name, arg);
 	op->table = cb;
@@ -689,9 +698,10 @@ catalog_rest_create_table(struct catalog_rest *cr, const char *ns,
 	o = cJSON_AddObjectToObject(body, "properties");
 	cJSON_AddStringToObject(o, "format-version", "2");
 	cJSON_AddStringToObject(o, "write.parquet.compression-codec", codec);
-	catalog_rest_submit(catalog_rest_call_new(cr, "POST",
-	    catalog_rest_url(cr, ns, "", NULL), body,
-	    catalog_rest_create_cb, op));
+	c = catalog_rest_call_new(cr, "POST", catalog_rest_url(cr, ns, "",
+	    NULL), body, catalog_rest_create_cb, op);
+	c->delegate = 1;
+	catalog_rest_submit(c);
 }
 
 /* Finish a commit. */

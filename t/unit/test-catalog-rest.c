@@ -55,16 +55,40 @@ struct res {
 static struct event_base	*base;
 static struct http		*http;
 
+/* Spawn argv with stdout on a pipe; the read end or -1. */
+static int
+server_spawn(char *const argv[], pid_t *pid)
+{
+	posix_spawn_file_actions_t	fa;
+	int				out[2];
+
+	if (pipe(out) != 0)
+		return (-1);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_addclose(&fa, out[0]);
+	if (posix_spawnp(pid, argv[0], &fa, NULL, argv, environ) != 0)
+		*pid = 0;
+	posix_spawn_file_actions_destroy(&fa);
+	close(out[1]);
+	if (*pid == 0) {
+		close(out[0]);
+		return (-1);
+	}
+	return (out[0]);
+}
+
 /* Start the catalog on port (0: any) in dir with extra arguments. */
 static int
 server_start(struct server *s, const char *dir, int port, const char **args)
 {
 	const char	*src = getenv("BRONZE_SRCDIR");
 	char		*argv[24], *script, *portstr, line[256];
-	int		 out[2], n = 0, i;
+	int		 fd, n = 0, i;
 	size_t		 len = 0;
 	struct pollfd	 pfd;
 
+	memset(s, 0, sizeof(*s));
 	script = xasprintf("%s/t/helpers/restcatalog.mjs",
 	    src != NULL && *src != '\0' ? src : ".");
 	portstr = xasprintf("%d", port);
@@ -78,30 +102,17 @@ server_start(struct server *s, const char *dir, int port, const char **args)
 	for (i = 0; args != NULL && args[i] != NULL; i++)
 		argv[n++] = (char *)args[i];
 	argv[n] = NULL;
-	memset(s, 0, sizeof(*s));
-	if (pipe(out) != 0)
-		return (-1);
-	{
-		posix_spawn_file_actions_t	fa;
-
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-		posix_spawn_file_actions_addclose(&fa, out[0]);
-		if (posix_spawnp(&s->pid, "node", &fa, NULL, argv,
-		    environ) != 0)
-			s->pid = 0;
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	close(out[1]);
+	fd = server_spawn(argv, &s->pid);
 	free(script);
 	free(portstr);
-	pfd.fd = out[0];
+	if (fd == -1)
+		return (-1);
+	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while (s->pid > 0 && len < sizeof(line) - 1 &&
-	    poll(&pfd, 1, 20000) > 0 && read(out[0], line + len, 1) == 1 &&
-	    line[len] != '\n')
+	while (len < sizeof(line) - 1 && poll(&pfd, 1, 20000) > 0 &&
+	    read(fd, line + len, 1) == 1 && line[len] != '\n')
 		len++;
-	close(out[0]);
+	close(fd);
 	line[len] = '\0';
 	if (strncmp(line, "LISTENING ", 10) != 0)
 		return (-1);
@@ -212,6 +223,20 @@ log_count(struct server *s, const char *op, const char *key)
 		if (key == NULL || cJSON_IsTrue(cJSON_GetObjectItem(e, key)))
 			n++;
 	}
+	cJSON_Delete(j);
+	return (n);
+}
+
+/* Requests the catalog found off-spec (valid: false). */
+static int
+log_invalid(struct server *s)
+{
+	cJSON		*j = ctl(s, "GET", "/_test/log", NULL);
+	const cJSON	*e;
+	int		 n = 0;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "requests"))
+		n += cJSON_IsFalse(cJSON_GetObjectItem(e, "valid"));
 	cJSON_Delete(j);
 	return (n);
 }
@@ -481,13 +506,16 @@ test_bootstrap(void)
 	    NS "/tables"), 2);
 	TAP_CHECK_INT(log_path(&s, "loadTable", "/v1/cat1/"), 1);
 	TAP_CHECK_INT(log_count(&s, "createNamespace", NULL), 1);
+	TAP_CHECK_INT(log_invalid(&s), 0);
 	catalog_rest_ensure_namespace(cr, "a.b", done_cb, &r);
 	TAP_CHECK(res_wait(&r) == 0);
 	res_clear(&r);
 	TAP_CHECK_INT(log_path(&s, "loadNamespaceMetadata",
 	    "/v1/cat1/namespaces/a%1Fb"), 1);
-	if (t != NULL)
+	if (t != NULL) {
 		TAP_CHECK(t->metadata_location != NULL);
+		TAP_CHECK_STR(catalog_rest_table_config(t, "prefix"), "cat1");
+	}
 	catalog_rest_table_free(t);
 	catalog_rest_table_free(t2);
 	catalog_rest_free(cr);
@@ -672,6 +700,7 @@ test_commits(void)
 	    id == ID_BASE + 19);
 	catalog_rest_table_free(st);
 	TAP_CHECK_INT(log_count(&f.s, "updateTable", NULL), 20);
+	TAP_CHECK_INT(log_invalid(&f.s), 0);
 	fixture_stop(&f);
 }
 
@@ -736,6 +765,7 @@ test_unknown(void)
 	catalog_rest_table_free(st);
 	/* One attempt per commit call: 1 + 1 + 2 + 2 + 2 sends. */
 	TAP_CHECK_INT(log_count(&f.s, "updateTable", NULL), 8);
+	TAP_CHECK_INT(log_invalid(&f.s), 0);
 	fixture_stop(&f);
 }
 
@@ -897,6 +927,7 @@ test_two_writers(void)
 			    w[i].base + j);
 	TAP_CHECK_INT(found, 200);
 	TAP_CHECK(log_count(&f.s, "updateTable", "applied") > 0);
+	TAP_CHECK_INT(log_invalid(&f.s), 0);
 	catalog_rest_table_free(st);
 	for (i = 0; i < 2; i++) {
 		catalog_rest_table_free(w[i].t);
