@@ -893,10 +893,10 @@ catalog_rest_table_find(const struct catalog_rest_table *t, int64_t id)
 	return (NULL);
 }
 
-/* Walk main's ancestry; stop at want (1) or the root; count steps. */
+/* Walk main's ancestry; stop at *want (1) or the root; count steps. */
 static int
-catalog_rest_table_walk(const struct catalog_rest_table *t, int64_t want,
-    int *steps)
+catalog_rest_table_walk(const struct catalog_rest_table *t,
+    const int64_t *want, int *steps)
 {
 	const cJSON	*s;
 	int64_t		 id;
@@ -910,7 +910,7 @@ catalog_rest_table_walk(const struct catalog_rest_table *t, int64_t want,
 	while ((s = catalog_rest_table_find(t, id)) != NULL &&
 	    *steps <= limit) {
 		(*steps)++;
-		if (id == want)
+		if (want != NULL && id == *want)
 			return (1);
 		if (json_get_int64(cJSON_GetObjectItemCaseSensitive(s,
 		    "parent-snapshot-id"), &id) != 0)
@@ -925,7 +925,7 @@ catalog_rest_table_has_snapshot(const struct catalog_rest_table *t,
 {
 	int	steps;
 
-	return (catalog_rest_table_walk(t, id, &steps));
+	return (catalog_rest_table_walk(t, &id, &steps));
 }
 
 int
@@ -933,6 +933,6 @@ catalog_rest_table_ancestry(const struct catalog_rest_table *t)
 {
 	int	steps;
 
-	catalog_rest_table_walk(t, 0, &steps);
+	catalog_rest_table_walk(t, NULL, &steps);
 	return (steps);
 }
