@@ -45,19 +45,6 @@ struct ice_append {
 static void	ice_append_attempt(struct ice_append *);
 
 static void
-ice_append_uuid(char out[37])
-{
-	uint8_t	u[16];
-
-	if (getrandom(u, sizeof u, 0) != sizeof u)
-		fatal("getrandom");
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-4%x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
-	    u[6] & 0xf, u[7], (u[8] & 0x3f) | 0x80, u[9], u[10], u[11], u[12],
-	    u[13], u[14], u[15]);
-}
-
-static void
 ice_append_done(struct ice_append *a, enum catalog_status st,
     const char *cause)
 {
@@ -316,7 +303,7 @@ ice_append(struct event_base *base, struct fileio *fio, struct catalog *cat,
 		a->req.max_attempts = ICE_APPEND_ATTEMPTS;
 	a->snapshot_id = req->snapshot_id != 0 ? req->snapshot_id :
 	    ice_meta_new_snapshot_id(t->meta);
-	ice_append_uuid(a->uuid);
+	ice_uuid4(a->uuid);
 	path = xasprintf("%s/metadata/%s-m0.avro", t->location, a->uuid);
 	if (ice_manifest_write(&a->out, path, ice_meta_current_schema(t->meta),
 	    ice_meta_default_spec(t->meta), req->transform, a->snapshot_id,

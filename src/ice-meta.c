@@ -21,8 +21,8 @@ ice_meta_int(const cJSON *obj, const char *key, int64_t dflt)
 	return (dflt);
 }
 
-static void
-ice_meta_uuid4(char out[37])
+void
+ice_uuid4(char out[37])
 {
 	uint8_t	u[16];
 
@@ -66,7 +66,7 @@ ice_meta_new(const char *location, const cJSON *schema, const cJSON *spec,
 	char		 uuid[37];
 	int64_t		 last_part = 999;
 
-	ice_meta_uuid4(uuid);
+	ice_uuid4(uuid);
 	cJSON_AddNumberToObject(m, "format-version", 2);
 	cJSON_AddStringToObject(m, "table-uuid", uuid);
 	cJSON_AddStringToObject(m, "location", location);

@@ -14,6 +14,8 @@
 
 #include <cjson/cJSON.h>
 
+/* A random (version 4) UUID in its 36-character text form. */
+void		 ice_uuid4(char out[37]);
 /* A new table's first metadata: no snapshot yet. */
 cJSON		*ice_meta_new(const char *location, const cJSON *schema,
 		    const cJSON *spec, const cJSON *properties, int64_t now_ms);

@@ -239,15 +239,12 @@ stream_error_cb(void *arg, int fatal, const char *msg)
 		stream_restart(s, "KafkaFatalError", msg);
 }
 
+/* The consumer is gone: drop the files, then stop or wait to restart. */
 static void
-stream_closed_cb(void *arg)
+stream_torn_down(struct stream *s)
 {
-	struct stream	*s = arg;
-	struct timeval	 tv;
+	struct timeval	tv;
 
-	kafka_free(s->kafka);
-	s->kafka = NULL;
-	s->closing = 0;
 	sink_free(s->sink);
 	s->sink = NULL;
 	if (s->stopping) {
@@ -257,6 +254,17 @@ stream_closed_cb(void *arg)
 	tv.tv_sec = s->restart_s;
 	tv.tv_usec = 0;
 	evtimer_add(s->restart, &tv);
+}
+
+static void
+stream_closed_cb(void *arg)
+{
+	struct stream	*s = arg;
+
+	kafka_free(s->kafka);
+	s->kafka = NULL;
+	s->closing = 0;
+	stream_torn_down(s);
 }
 
 static void
@@ -358,8 +366,6 @@ stream_restart_cb(evutil_socket_t fd, short what, void *arg)
 static void
 stream_restart(struct stream *s, const char *name, const char *why)
 {
-	struct timeval	tv;
-
 	job_add_exception(s->job, daemon_now_ms(), name, "%s", why);
 	log_warnx("job %s: %s: %s; restarting from the table",
 	    s->job->cfg->name, name, why);
@@ -380,15 +386,7 @@ stream_restart(struct stream *s, const char *name, const char *why)
 		}
 		return;		/* stream_closed_cb continues */
 	}
-	sink_free(s->sink);
-	s->sink = NULL;
-	if (s->stopping) {
-		stream_finish_stop(s);
-		return;
-	}
-	tv.tv_sec = s->restart_s;
-	tv.tv_usec = 0;
-	evtimer_add(s->restart, &tv);
+	stream_torn_down(s);
 }
 
 /* Drop the in-flight checkpoint's data. */
