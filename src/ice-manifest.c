@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "avro.h"
+#include "avro-read.h"
 #include "ice-manifest.h"
 #include "json.h"
 #include "log.h"
@@ -346,36 +347,145 @@ ice_manifest_put_file_record(struct buf *b,
 	avro_put_union(b, 0);			/* key_metadata */
 }
 
-/* Copy every record of the parent's list into w. */
+/* The manifest_file fields after manifest_path, in our schema's order. */
+static const struct {
+	int64_t		 id;
+	const char	*name;
+	int		 is_long;
+	int		 required;	/* else absent (v1) means 0 */
+} ice_manifest_list_fields[] = {
+	{ 501, "manifest_length", 1, 1 },
+	{ 502, "partition_spec_id", 0, 1 },
+	{ 517, "content", 0, 0 },
+	{ 515, "sequence_number", 1, 0 },
+	{ 516, "min_sequence_number", 1, 0 },
+	{ 503, "added_snapshot_id", 1, 1 },
+	{ 504, "added_files_count", 0, 1 },
+	{ 505, "existing_files_count", 0, 1 },
+	{ 506, "deleted_files_count", 0, 1 },
+	{ 512, "added_rows_count", 1, 1 },
+	{ 513, "existing_rows_count", 1, 1 },
+	{ 514, "deleted_rows_count", 1, 1 },
+};
+#define ICE_NLIST_FIELDS \
+	(sizeof ice_manifest_list_fields / sizeof ice_manifest_list_fields[0])
+
+/* An optional bytes or boolean field of v, re-encoded as ["null", T]. */
+static int
+ice_manifest_put_opt(struct buf *b, const struct avro_read_value *v,
+    const char *name, int64_t id, enum avro_read_type type)
+{
+	const struct avro_read_value	*f = avro_read_field(v, name, id);
+
+	if (f == NULL || f->type == AVRO_R_NULL) {
+		avro_put_union(b, 0);
+		return (0);
+	}
+	if (f->type != type)
+		return (-1);
+	avro_put_union(b, 1);
+	if (type == AVRO_R_BOOLEAN)
+		avro_put_boolean(b, (int)f->l);
+	else
+		avro_put_bytes(b, f->p, f->len);
+	return (0);
+}
+
+/* A field_summary list (507), each summary by field id. */
+static int
+ice_manifest_put_summaries(struct buf *b, const struct avro_read_value *rec)
+{
+	const struct avro_read_value	*a, *s, *cn;
+	size_t				 i;
+
+	a = avro_read_field(rec, "partitions", 507);
+	if (a == NULL || a->type == AVRO_R_NULL) {
+		avro_put_union(b, 0);
+		return (0);
+	}
+	if (a->type != AVRO_R_ARRAY)
+		return (-1);
+	avro_put_union(b, 1);
+	avro_put_array_start(b, (int64_t)a->n);
+	for (i = 0; i < a->n; i++) {
+		s = &a->items[i];
+		cn = avro_read_field(s, "contains_null", 509);
+		if (cn == NULL || cn->type != AVRO_R_BOOLEAN)
+			return (-1);
+		avro_put_boolean(b, (int)cn->l);
+		if (ice_manifest_put_opt(b, s, "contains_nan", 518,
+		    AVRO_R_BOOLEAN) == -1 ||
+		    ice_manifest_put_opt(b, s, "lower_bound", 510,
+		    AVRO_R_BYTES) == -1 ||
+		    ice_manifest_put_opt(b, s, "upper_bound", 511,
+		    AVRO_R_BYTES) == -1)
+			return (-1);
+	}
+	avro_put_array_end(b);
+	return (0);
+}
+
+/*
+ * Re-encode a manifest_file record of any writer schema (Java, pyiceberg,
+ * v1 or v2) in ours, fields found by id: values are kept as they are.
+ */
+static int
+ice_manifest_put_parent(struct buf *b, const struct avro_read_value *rec)
+{
+	const struct avro_read_value	*path;
+	int64_t				 v;
+	size_t				 i;
+
+	path = avro_read_field(rec, "manifest_path", 500);
+	if (path == NULL || path->type != AVRO_R_STRING)
+		return (-1);
+	avro_put_bytes(b, path->p, path->len);
+	for (i = 0; i < ICE_NLIST_FIELDS; i++) {
+		if (avro_read_long(avro_read_field(rec,
+		    ice_manifest_list_fields[i].name,
+		    ice_manifest_list_fields[i].id), &v) == -1) {
+			if (ice_manifest_list_fields[i].required)
+				return (-1);
+			v = 0;
+		}
+		if (ice_manifest_list_fields[i].is_long)
+			avro_put_long(b, v);
+		else
+			avro_put_int(b, (int32_t)v);
+	}
+	if (ice_manifest_put_summaries(b, rec) == -1)
+		return (-1);
+	return (ice_manifest_put_opt(b, rec, "key_metadata", 519,
+	    AVRO_R_BYTES));
+}
+
+/* Copy every record of the parent's list into w, whatever its schema. */
 static int
 ice_manifest_copy_parent(struct avro_writer *w, const struct buf *parent,
     char **cause)
 {
-	struct avro_file	 f;
-	struct buf		 block = BUF_INIT;
-	const uint8_t		*schema;
-	size_t			 len;
-	uint64_t		 count;
+	struct avro_reader	*r;
+	struct avro_read_value	*v;
+	struct buf		 rec = BUF_INIT;
 	int			 rc;
 
-	if (avro_file_open(&f, parent->data, parent->len, cause) == -1)
+	if ((r = avro_reader_open(parent->data, parent->len, cause)) == NULL)
 		return (-1);
-	schema = avro_file_meta(&f, "avro.schema", &len);
-	if (schema == NULL || len != strlen(ice_manifest_list_schema) ||
-	    memcmp(schema, ice_manifest_list_schema, len) != 0) {
-		*cause = xstrdup("the parent snapshot's manifest list was "
-		    "written with another Avro schema; appending after it is "
-		    "not supported yet");
-		return (-1);
-	}
-	while ((rc = avro_file_next_block(&f, &block, &count, cause)) == 1) {
-		if (avro_writer_append_records(w, block.data, block.len, count,
-		    cause) == -1) {
+	while ((rc = avro_reader_next(r, &v, cause)) == 1) {
+		buf_reset(&rec);
+		if (ice_manifest_put_parent(&rec, v) == -1) {
+			*cause = xstrdup("the parent snapshot's manifest list "
+			    "has a record without a required manifest_file "
+			    "field");
 			rc = -1;
+		} else
+			rc = avro_writer_append(w, rec.data, rec.len, cause);
+		avro_read_value_free(v);
+		if (rc == -1)
 			break;
-		}
 	}
-	buf_free(&block);
+	avro_reader_free(r);
+	buf_free(&rec);
 	return (rc);
 }
 
