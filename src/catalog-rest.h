@@ -29,6 +29,7 @@
 
 #include <cjson/cJSON.h>
 
+struct catalog;
 struct http;
 struct catalog_rest;
 
@@ -111,6 +112,13 @@ void		 catalog_rest_commit_append(struct catalog_rest *,
 		    const char *ns, const char *name, const char *table_uuid,
 		    int has_parent, int64_t parent, const cJSON *snapshot,
 		    catalog_rest_commit_cb, void *);
+
+/*
+ * The client behind the table writer's catalog interface (catalog.h).  It
+ * takes rc, which must be open (catalog_rest_open done); the catalog's
+ * free releases it.
+ */
+struct catalog	*catalog_rest_catalog(struct catalog_rest *rc);
 
 /* Table helpers. */
 void		 catalog_rest_table_free(struct catalog_rest_table *);

@@ -49,6 +49,8 @@ enum http_req_state {
 	HTTP_REQ_BACKOFF
 };
 
+#define HTTP_MAX_ERROR_BODY	(64 * 1024)
+
 struct http_request {
 	uint32_t		 magic;
 	enum http_req_state	 state;
@@ -501,14 +503,23 @@ http_seek_cb(void *arg, curl_off_t off, int origin)
 	return (CURL_SEEKFUNC_OK);
 }
 
-/* CURLOPT_WRITEFUNCTION: collect the response body. */
+/*
+ * CURLOPT_WRITEFUNCTION: collect the response body.  The caller's limit
+ * is for the answer it asked for; an error answer (not 2xx) is kept up
+ * to HTTP_MAX_ERROR_BODY so that it can be classified and reported.
+ */
 static size_t
 http_write_cb(char *data, size_t size, size_t n, void *arg)
 {
 	struct http_request	*r = arg;
-	size_t			 len = size * n;
+	size_t			 len = size * n, max = r->max_body;
+	long			 status = 0;
 
-	if (r->max_body != 0 && r->resp_body.len + len > r->max_body) {
+	if (max != 0 &&
+	    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status) ==
+	    CURLE_OK && (status < 200 || status > 299))
+		max = max > HTTP_MAX_ERROR_BODY ? max : HTTP_MAX_ERROR_BODY;
+	if (max != 0 && r->resp_body.len + len > max) {
 		r->too_big = 1;
 		return (0);
 	}

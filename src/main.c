@@ -14,6 +14,7 @@
 
 #include "admin.h"
 #include "catalog.h"
+#include "catalog-rest.h"
 #include "config.h"
 #include "daemon.h"
 #include "fileio.h"
@@ -70,44 +71,162 @@ daemon_find_job(const struct daemon *d, const char *key)
 
 /* What the jobs write through: HTTP client, S3, FileIO, catalog, state. */
 struct main_io {
-	struct http	*http;
-	struct s3	*s3;
-	struct fileio	*fio;
-	struct catalog	*cat;
-	struct state	*state;
-	struct stream	**streams;
-	size_t		 running;	/* streams not yet stopped */
+	struct daemon		*d;
+	struct http		*http;
+	struct s3		*s3;
+	struct fileio		*fio;
+	struct catalog		*cat;
+	struct catalog_rest	*rest;		/* until its bootstrap is done */
+	struct event		*retry;		/* REST bootstrap backoff */
+	int			 retry_s;
+	struct state		*state;
+	struct stream		**streams;
+	size_t			 running;	/* streams not yet stopped */
 };
 
 static struct main_io main_io;
 
+/* An S3 setting: the config file's, else the REST catalog's, else NULL. */
+static const char *
+main_s3_setting(struct catalog_rest *rest, const char *file_value,
+    const char *key)
+{
+	if (file_value != NULL || rest == NULL)
+		return (file_value);
+	return (catalog_rest_config(rest, key));
+}
+
+/*
+ * The S3 client.  With the filesystem catalog it is needed only for an
+ * s3:// warehouse; with a REST catalog table locations come from the
+ * catalog, so a client is made whenever credentials are at hand.
+ */
 static int
-main_io_open(struct daemon *d, struct main_io *io, char **cause)
+main_io_s3(struct daemon *d, struct main_io *io, char **cause)
 {
 	struct s3_options	 o;
 	struct config		*cfg = d->cfg;
+	struct catalog_rest	*rest = io->rest;
+	const char		*path_style;
 
-	if (cfg->catalog_type != CONFIG_CATALOG_FILESYSTEM) {
-		*cause = xstrdup("catalog.type rest: the REST catalog client "
-		    "is not available in this build yet");
+	if (rest == NULL && (cfg->catalog_warehouse == NULL ||
+	    !fileio_is_s3(cfg->catalog_warehouse)))
+		return (0);
+	memset(&o, 0, sizeof o);
+	o.endpoint = main_s3_setting(rest, cfg->s3_endpoint, "s3.endpoint");
+	o.region = cfg->s3_region;
+	o.path_style = cfg->s3_path_style;
+	path_style = main_s3_setting(rest, NULL, "s3.path-style-access");
+	if (path_style != NULL)
+		o.path_style = strcmp(path_style, "true") == 0;
+	o.access_key_id = main_s3_setting(rest, cfg->s3_access_key_id,
+	    "s3.access-key-id");
+	o.secret_access_key = main_s3_setting(rest, cfg->s3_secret_access_key,
+	    "s3.secret-access-key");
+	o.session_token = main_s3_setting(rest, NULL, "s3.session-token");
+	if ((io->s3 = s3_new(io->http, &o, cause)) != NULL)
+		return (0);
+	if (rest == NULL)
 		return (-1);
+	log_warnx("S3: %s; only local table locations can be written", *cause);
+	free(*cause);
+	*cause = NULL;
+	return (0);
+}
+
+/* Storage and catalog are ready: start every job. */
+static void
+main_io_start_jobs(struct daemon *d, struct main_io *io)
+{
+	size_t	i;
+
+	io->streams = xcalloc(d->njobs, sizeof *io->streams);
+	for (i = 0; i < d->njobs; i++) {
+		io->streams[i] = stream_new(d, d->jobs[i], io->fio, io->cat,
+		    io->state);
+		stream_start(io->streams[i]);
 	}
-	if ((io->http = http_new(d->base, NULL, cause)) == NULL)
-		return (-1);
-	if (fileio_is_s3(cfg->catalog_warehouse)) {
-		memset(&o, 0, sizeof o);
-		o.endpoint = cfg->s3_endpoint;
-		o.region = cfg->s3_region;
-		o.path_style = cfg->s3_path_style;
-		o.access_key_id = cfg->s3_access_key_id;
-		o.secret_access_key = cfg->s3_secret_access_key;
-		if ((io->s3 = s3_new(io->http, &o, cause)) == NULL)
-			return (-1);
+	io->running = d->njobs;
+}
+
+static void	main_rest_open_cb(const char *, void *);
+
+static void
+main_rest_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct main_io	*io = arg;
+
+	catalog_rest_open(io->rest, main_rest_open_cb, io);
+}
+
+/* The REST catalog answered GET /v1/config (or failed to). */
+static void
+main_rest_open_cb(const char *why, void *arg)
+{
+	struct main_io	*io = arg;
+	struct daemon	*d = io->d;
+	struct timeval	 tv;
+	char		*cause = NULL;
+	size_t		 i;
+
+	if (d->stopping) {
+		event_base_loopexit(d->base, NULL);
+		return;
 	}
+	if (why != NULL) {
+		io->retry_s = io->retry_s == 0 ? 1 : io->retry_s * 2;
+		if (io->retry_s > 60)
+			io->retry_s = 60;
+		log_warnx("REST catalog %s: %s; retrying in %d s",
+		    d->cfg->catalog_uri, why, io->retry_s);
+		for (i = 0; i < d->njobs; i++)
+			job_add_exception(d->jobs[i], daemon_now_ms(),
+			    "CatalogError", "%s", why);
+		tv.tv_sec = io->retry_s;
+		tv.tv_usec = 0;
+		evtimer_add(io->retry, &tv);
+		return;
+	}
+	log_info("REST catalog %s ready", d->cfg->catalog_uri);
+	if (main_io_s3(d, io, &cause) == -1)
+		fatalx("S3: %s", cause);	/* not reached for REST */
 	io->fio = fileio_new(d->base, io->s3, NULL);
-	io->cat = catalog_fs_new(io->fio, cfg->catalog_warehouse);
+	io->cat = catalog_rest_catalog(io->rest);
+	io->rest = NULL;
+	main_io_start_jobs(d, io);
+}
+
+/*
+ * Open what the jobs need and start them: at once with the filesystem
+ * catalog, after the REST catalog's bootstrap otherwise.
+ */
+static int
+main_io_open(struct daemon *d, struct main_io *io, char **cause)
+{
+	struct config			*cfg = d->cfg;
+	struct catalog_rest_options	 ro;
+
+	io->d = d;
 	if ((io->state = state_open(cfg->state_dir, cause)) == NULL)
 		return (-1);
+	if ((io->http = http_new(d->base, NULL, cause)) == NULL)
+		return (-1);
+	if (cfg->catalog_type == CONFIG_CATALOG_REST) {
+		memset(&ro, 0, sizeof ro);
+		ro.uri = cfg->catalog_uri;
+		ro.warehouse = cfg->catalog_warehouse;
+		ro.credential = cfg->catalog_credential;
+		ro.token = cfg->catalog_token;
+		io->rest = catalog_rest_new(io->http, &ro);
+		io->retry = evtimer_new(d->base, main_rest_retry_cb, io);
+		catalog_rest_open(io->rest, main_rest_open_cb, io);
+		return (0);
+	}
+	if (main_io_s3(d, io, cause) == -1)
+		return (-1);
+	io->fio = fileio_new(d->base, io->s3, NULL);
+	io->cat = catalog_fs_new(io->fio, cfg->catalog_warehouse);
+	main_io_start_jobs(d, io);
 	return (0);
 }
 
@@ -119,6 +238,8 @@ main_io_close(struct daemon *d, struct main_io *io)
 	for (i = 0; io->streams != NULL && i < d->njobs; i++)
 		stream_free(io->streams[i]);
 	free(io->streams);
+	if (io->retry != NULL)
+		event_free(io->retry);
 	if (io->cat != NULL)
 		io->cat->ops->free(io->cat);
 	if (io->state != NULL)
@@ -129,6 +250,7 @@ main_io_close(struct daemon *d, struct main_io *io)
 		s3_free(io->s3);
 	if (io->http != NULL)
 		http_free(io->http);
+	catalog_rest_free(io->rest);	/* after http: no callback pending */
 }
 
 static void
@@ -157,6 +279,8 @@ main_signal_stop_cb(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: stopping every job with a final checkpoint",
 	    (int)sig);
 	d->stopping = 1;
+	if (main_io.rest != NULL && catalog_rest_pending(main_io.rest) > 0)
+		return;		/* main_rest_open_cb leaves the loop */
 	if (main_io.running == 0) {
 		event_base_loopexit(d->base, NULL);
 		return;
@@ -211,14 +335,6 @@ main_run(struct daemon *d)
 		rc = 1;
 		goto out_admin;
 	}
-	main_io.streams = xcalloc(d->njobs, sizeof *main_io.streams);
-	for (i = 0; i < d->njobs; i++) {
-		main_io.streams[i] = stream_new(d, d->jobs[i], main_io.fio,
-		    main_io.cat, main_io.state);
-		stream_start(main_io.streams[i]);
-	}
-	main_io.running = d->njobs;
-
 	log_info("bronzed %s started with %zu job(s)", PACKAGE_VERSION,
 	    d->njobs);
 	event_base_dispatch(d->base);

@@ -1,0 +1,84 @@
+// ingest.mjs: what the daemon end-to-end tests share: produce unique
+// records to the mock cluster, wait until the tables' newest snapshots
+// carry every produced offset, and check each table holds every produced
+// record exactly once (icebird reads the table as an engine would).
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const srcdir = process.env.BRONZE_SRCDIR || '.';
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Real exchange messages from contrib/data, one per line.
+export const sample = (name) =>
+  readFileSync(path.join(srcdir, 'contrib/data', name), 'utf8').trim().split('\n');
+// Make lines unique per batch b (so the multiset check is exact).
+export const tag = (lines, b) => lines.map((l, i) => l.replace(/^\{/, `{"_b":${b},"_i":${i},`));
+
+// tables: {topic: loadFn} where loadFn() resolves {metadata, tableUrl}
+// of the table the topic lands in (or throws while it does not exist).
+export function ingest({ t, mk, dir, tables, icebird }) {
+  const produced = Object.fromEntries(Object.keys(tables).map((tp) => [tp, []]));
+  let batch = 0;
+
+  async function produce(topic, lines) {
+    const f = path.join(dir, `batch-${batch++}.jsonl`);
+    writeFileSync(f, lines.join('\n') + '\n');
+    const r = await mk.cmd(`produce ${topic} ${f}`);
+    if (r !== `OK ${lines.length}`) throw new Error(`produce: ${r}`);
+    produced[topic].push(...lines);
+  }
+  // Sum over partitions of the offsets main's snapshot committed.
+  async function committed(topic) {
+    try {
+      const { metadata: m } = await tables[topic]();
+      const s = m.snapshots.find((x) => x['snapshot-id'] === m['current-snapshot-id']);
+      if (!s) return 0;
+      const o = JSON.parse(s.summary['bronzed.kafka-offsets'])[topic] || {};
+      return Object.values(o).reduce((a, b) => a + Number(b), 0);
+    } catch { return 0; }
+  }
+  async function waitCommitted(ms) {
+    const end = Date.now() + ms;
+    for (;;) {
+      const done = await Promise.all(Object.keys(produced).map(
+        async (tp) => (await committed(tp)) >= produced[tp].length));
+      if (done.every(Boolean)) return true;
+      if (Date.now() > end) return false;
+      await sleep(250);
+    }
+  }
+  async function checkExactlyOnce(what) {
+    for (const topic of Object.keys(produced)) {
+      const { metadata, tableUrl } = await tables[topic]();
+      const rows = await icebird.icebergRead({ tableUrl, metadata });
+      const keys = new Set(rows.map((r) => `${r.kafka_partition}/${r.kafka_offset}`));
+      const got = rows.map((r) => r.raw_value).sort();
+      const want = [...produced[topic]].sort();
+      t.eq([rows.length, keys.size], [want.length, want.length],
+        `${what}: ${topic}: ${want.length} rows, each offset once`);
+      t.ok(got.length === want.length && got.every((v, i) => v === want[i]),
+        `${what}: ${topic}: raw values equal the produced records`);
+    }
+  }
+  return { produced, produce, committed, waitCommitted, checkExactlyOnce };
+}
+
+// A filesystem-catalog table as icebird finds it (version-hint.text).
+export function fsTable(icebird, tableUrl) {
+  return async () => ({ tableUrl, metadata: await icebird.icebergMetadata({ tableUrl }) });
+}
+
+// The two seed jobs (binance, kraken) on the mock cluster mk, with fast
+// checkpoints and group timeouts short enough for kill -9 restarts.
+export function twoJobs(mk) {
+  return {
+    'checkpoint.interval': '1s',
+    'kafka.bootstrap.servers': mk.bootstrap,
+    'kafka.session.timeout.ms': '6000',
+    'kafka.heartbeat.interval.ms': '1000',
+    'job.binance.source.topic': 'binance.raw',
+    'job.binance.sink.table': 'market_data.bronze_binance_trades',
+    'job.kraken.source.topic': 'kraken.raw',
+    'job.kraken.sink.table': 'market_data.bronze_kraken_trades',
+  };
+}
