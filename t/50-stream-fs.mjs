@@ -19,6 +19,7 @@ if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
 if (!haveMockKafka()) t.skipAll('bronze-mockkafka not built');
 installFileFetch();
 const icebird = await dep('icebird');
+const duck = await dep('@duckdb/node-api');
 const KILLS = Number(process.env.BRONZE_KILLS || 4);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bronze-stream-'));
 process.on('exit', () => { if (!process.env.BRONZE_KEEP_TMP) rmSync(dir, { recursive: true, force: true }); });
@@ -31,7 +32,7 @@ const config = {
   ...twoJobs(mk),
 };
 const tableUrl = (name) => `file://${path.join(dir, 'warehouse/market_data', name)}`;
-const { produce, waitCommitted, checkExactlyOnce } = ingest({ t, mk, dir, icebird, tables: {
+const { produce, waitCommitted, checkExactlyOnce } = ingest({ t, mk, dir, icebird, duck, tables: {
   'binance.raw': fsTable(icebird, tableUrl('bronze_binance_trades')),
   'kraken.raw': fsTable(icebird, tableUrl('bronze_kraken_trades')) } });
 

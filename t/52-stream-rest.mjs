@@ -23,6 +23,7 @@ if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
 if (!haveMockKafka()) t.skipAll('bronze-mockkafka not built');
 installFileFetch();
 const icebird = await dep('icebird');
+const duck = await dep('@duckdb/node-api');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bronze-rest-'));
 process.on('exit', () => { if (!process.env.BRONZE_KEEP_TMP) rmSync(dir, { recursive: true, force: true }); });
 const TOKEN = 'rest-token-5ec7e7';
@@ -50,7 +51,7 @@ const viaCatalog = (name) => async () => {
   const { metadata } = await r.json();
   return { metadata, tableUrl: metadata.location };
 };
-const { produce, waitCommitted, checkExactlyOnce } = ingest({ t, mk, dir, icebird, tables: {
+const { produce, waitCommitted, checkExactlyOnce } = ingest({ t, mk, dir, icebird, duck, tables: {
   'binance.raw': viaCatalog('bronze_binance_trades'), 'kraken.raw': viaCatalog('bronze_kraken_trades') } });
 
 await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 1500), 0));

@@ -4,6 +4,7 @@
 // record exactly once (icebird reads the table as an engine would).
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const srcdir = process.env.BRONZE_SRCDIR || '.';
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -16,7 +17,9 @@ export const tag = (lines, b) => lines.map((l, i) => l.replace(/^\{/, `{"_b":${b
 
 // tables: {topic: loadFn} where loadFn() resolves {metadata, tableUrl}
 // of the table the topic lands in (or throws while it does not exist).
-export function ingest({ t, mk, dir, tables, icebird }) {
+// duck (optional): @duckdb/node-api; local tables are then also read by
+// DuckDB's Parquet reader over the data files the current snapshot lists.
+export function ingest({ t, mk, dir, tables, icebird, duck }) {
   const produced = Object.fromEntries(Object.keys(tables).map((tp) => [tp, []]));
   let batch = 0;
 
@@ -58,7 +61,22 @@ export function ingest({ t, mk, dir, tables, icebird }) {
         `${what}: ${topic}: ${want.length} rows, each offset once`);
       t.ok(got.length === want.length && got.every((v, i) => v === want[i]),
         `${what}: ${topic}: raw values equal the produced records`);
+      if (duck && tableUrl.startsWith('file:'))
+        await checkDuck(what, topic, metadata, want);
     }
+  }
+  // DuckDB over the live data files: same count, each offset once, values.
+  async function checkDuck(what, topic, metadata, want) {
+    const entries = (await icebird.icebergManifests(metadata)).flatMap((m) => m.entries)
+      .filter((e) => e.status !== 2 && e.data_file.content === 0);
+    const files = entries.map((e) => `'${fileURLToPath(e.data_file.file_path)}'`).join(',');
+    const db = await (await duck.DuckDBInstance.create(':memory:')).connect();
+    const r = await db.runAndReadAll(`select count(*), count(distinct (kafka_partition, kafka_offset)),
+      count(distinct raw_value), bool_and(topic = '${topic}') from read_parquet([${files}])`);
+    const [n, distinct, values, topicOk] = r.getRows()[0];
+    t.eq([Number(n), Number(distinct), Number(values), topicOk], [want.length, want.length, want.length, true],
+      `${what}: ${topic}: DuckDB reads ${want.length} rows from ${entries.length} data files, each once`);
+    db.closeSync?.();
   }
   return { produced, produce, committed, waitCommitted, checkExactlyOnce };
 }
