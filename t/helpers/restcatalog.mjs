@@ -16,6 +16,8 @@
 //                    that ref's snapshot id (else 400)
 // --location-base    URI that stands for the warehouse directory in metadata
 //                    (default file://DIR), e.g. s3://warehouse
+// --client-config    JSON object of catalog properties for clients, sent as
+//                    the config route's defaults (e.g. s3.endpoint and keys)
 //
 // Prints "LISTENING http://127.0.0.1:PORT" once ready; logs one line per
 // request on stderr; exits 0 on SIGTERM. Control routes (not in the spec):
@@ -37,13 +39,13 @@ const VALUES = {
   '--warehouse': 'warehouse', '--port': 'port', '--prefix': 'prefix', '--token': 'token',
   '--client-id': 'clientId', '--client-secret': 'clientSecret', '--faults': 'faults',
   '--seed': 'seed', '--location-base': 'locationBase', '--warehouse-name': 'warehouseName',
-  '--spec': 'specFile', '--host': 'host',
+  '--spec': 'specFile', '--host': 'host', '--client-config': 'clientConfig',
 };
 
 function usage(msg) {
   process.stderr.write(`restcatalog: ${msg}\nusage: node restcatalog.mjs --warehouse DIR [--port N] [--prefix P] ` +
     '[--token T | --client-id ID --client-secret S] [--faults SPEC] [--seed N] [--reassign-ids] ' +
-    '[--check-files] [--require-asserts] [--location-base URI] [--warehouse-name NAME] [--quiet]\n');
+    '[--check-files] [--require-asserts] [--location-base URI] [--warehouse-name NAME] [--client-config JSON] [--quiet]\n');
   process.exit(64);
 }
 

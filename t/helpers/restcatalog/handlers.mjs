@@ -53,7 +53,8 @@ export const HANDLERS = {
     if (wh !== undefined && !ctx.warehouseNames.has(wh.replace(/\/+$/, '')))
       throw notFound('NoSuchWarehouseException', `Warehouse does not exist: ${wh}`);
     return { status: 200, body: {
-      defaults: {}, overrides: ctx.opts.prefix ? { prefix: ctx.opts.prefix } : {},
+      defaults: ctx.opts.clientConfig ? JSON.parse(ctx.opts.clientConfig) : {},
+      overrides: ctx.opts.prefix ? { prefix: ctx.opts.prefix } : {},
       endpoints: ctx.endpoints, 'idempotency-key-lifetime': 'PT30M' } };
   },
 

@@ -1,0 +1,72 @@
+// 54-stream-rest-s3.mjs: production's shape: a REST catalog whose tables
+// live on S3 (moto_server, SigV4 checked), the S3 endpoint and keys vended
+// by the catalog's config rather than set in bronzed.conf.  Data files,
+// manifests and manifest lists land on S3; icebird loads each table
+// through the catalog and reads it from S3: every record once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tap } from './lib/tap.mjs';
+import { dep, haveDeps } from './lib/deps.mjs';
+import { startDaemon } from './lib/daemon.mjs';
+import { haveMockKafka, startMockKafka } from './lib/mockkafka.mjs';
+import { ingest, sample, sleep, tag, twoJobs } from './lib/ingest.mjs';
+import { installS3Fetch, startS3 } from './lib/s3.mjs';
+import { startCatalog } from './helpers/restcatalog/launch.mjs';
+
+const t = tap();
+if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
+if (!haveMockKafka()) t.skipAll('bronze-mockkafka not built');
+const s3 = await startS3(['lake']);
+if (s3.skip) t.skipAll(`no S3 peer: ${s3.skip}`);
+installS3Fetch(s3);
+const icebird = await dep('icebird');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'bronze-rests3-'));
+process.on('exit', () => { if (!process.env.BRONZE_KEEP_TMP) rmSync(dir, { recursive: true, force: true }); });
+
+const cat = await startCatalog({ warehouse: path.join(dir, 'catalog'), args: ['--location-base', 's3://lake/wh',
+  '--require-asserts', '--faults', 'commit:409@0.2,commit:lost@0.1', '--seed', '3', '--client-config', JSON.stringify({
+    's3.endpoint': s3.endpoint, 's3.access-key-id': s3.keyId, 's3.secret-access-key': s3.secret,
+    's3.path-style-access': 'true' })] });
+const mk = await startMockKafka({ brokers: 1, topics: [
+  { name: 'binance.raw', partitions: 2 }, { name: 'kraken.raw', partitions: 2 }] });
+const config = {
+  'state.dir': path.join(dir, 'state'),
+  'catalog.type': 'rest',
+  'catalog.uri': cat.url,
+  'catalog.warehouse': 's3://lake/wh',
+  ...twoJobs(mk),
+};
+const viaCatalog = (name) => async () => {
+  const r = await fetch(`${cat.url}/v1/namespaces/market_data/tables/${name}`, { signal: AbortSignal.timeout(10000) });
+  if (r.status !== 200) throw new Error(`loadTable ${name}: ${r.status}`);
+  const { metadata } = await r.json();
+  return { metadata, tableUrl: metadata.location };
+};
+const { produce, waitCommitted, checkExactlyOnce } = ingest({ t, mk, dir, icebird, tables: {
+  'binance.raw': viaCatalog('bronze_binance_trades'), 'kraken.raw': viaCatalog('bronze_kraken_trades') } });
+
+await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 1200), 0));
+await produce('kraken.raw', tag(sample('kraken-trades.jsonl').slice(0, 800), 0));
+let d = await startDaemon({ config });
+t.ok(await waitCommitted(60000), 'REST on S3: both jobs commit every produced record') || t.diag(d.logs());
+await produce('kraken.raw', tag(sample('kraken-trades.jsonl').slice(0, 400), 1));
+await sleep(1000 + Math.floor(Math.random() * 1000));
+d.proc.kill('SIGKILL');
+await d.exited;
+d = await startDaemon({ config });
+t.ok(await waitCommitted(60000), 'after kill -9: everything committed') || t.diag(d.logs());
+t.eq(await d.stop(), 0, 'SIGTERM: exit 0');
+t.ok(!d.logs().includes(s3.secret) && !d.logs().includes(s3.keyId),
+  'vended S3 keys never reach the log');
+await checkExactlyOnce('REST on S3');
+const { metadata } = await viaCatalog('bronze_binance_trades')();
+const snap = metadata.snapshots.find((s) => s['snapshot-id'] === metadata['current-snapshot-id']);
+t.ok(snap['manifest-list'].startsWith('s3://lake/wh/market_data/bronze_binance_trades/metadata/'),
+  `manifest list on S3 (${snap['manifest-list'].slice(0, 60)}...)`);
+const head = await fetch(snap['manifest-list'], { method: 'HEAD' });
+t.eq(head.status, 200, 'the manifest list exists on S3');
+await cat.stop();
+await mk.stop();
+await s3.stop();
+await t.done();
