@@ -30,6 +30,7 @@ struct ice_append {
 	struct ice_append_req	 req;
 	char			*job_id;
 	char			*offsets_json;
+	cJSON			*expect;	/* fencing, or NULL */
 	ice_append_cb		 cb;
 	void			*arg;
 	int64_t			 snapshot_id;
@@ -59,6 +60,7 @@ ice_append_done(struct ice_append *a, enum catalog_status st,
 	free(a->list_path);
 	free(a->job_id);
 	free(a->offsets_json);
+	cJSON_Delete(a->expect);
 	free(a);
 	cb(st, id, cause, arg);
 }
@@ -238,6 +240,46 @@ ice_append_parent_cb(struct fileio_result *r, void *arg)
 	ice_append_write_list(a, r->data);
 }
 
+/*
+ * Fencing: does the table still hold, for every partition this append
+ * commits, the offset this writer started its range at?  0 yes, -1 and
+ * *cause no (or a damaged summary).
+ */
+static int
+ice_append_fenced(struct ice_append *a, char **cause)
+{
+	const cJSON	*t, *p, *ht;
+	cJSON		*have = NULL;
+	int64_t		 ckpt = 0, want, got;
+	int		 rc = 0;
+
+	if (a->expect == NULL)
+		return (0);
+	if (ice_meta_job_state(a->t->meta, a->job_id, a->expect, &ckpt, &have,
+	    cause) == -1)
+		return (-1);
+	cJSON_ArrayForEach(t, a->expect) {
+		ht = cJSON_GetObjectItemCaseSensitive(have, t->string);
+		cJSON_ArrayForEach(p, t) {
+			if (json_get_int64(p, &want) != 0 ||
+			    json_get_int64(cJSON_GetObjectItemCaseSensitive(ht,
+			    p->string), &got) != 0)
+				got = -1;
+			if (got == want)
+				continue;
+			*cause = xasprintf("fenced: partition %s of %s is at "
+			    "offset %" PRId64 " in the table, this writer "
+			    "started at %" PRId64 ": another writer of the job "
+			    "committed it", p->string, t->string, got, want);
+			rc = -1;
+			goto out;
+		}
+	}
+out:
+	cJSON_Delete(have);
+	return (rc);
+}
+
 static void
 ice_append_attempt(struct ice_append *a)
 {
@@ -246,6 +288,11 @@ ice_append_attempt(struct ice_append *a)
 
 	if (ice_meta_in_main(a->t->meta, a->snapshot_id)) {
 		ice_append_done(a, CATALOG_OK, NULL);
+		return;
+	}
+	if (ice_append_fenced(a, &msg) == -1) {
+		ice_append_done(a, CATALOG_CONFLICT, msg);
+		free(msg);
 		return;
 	}
 	if (++a->attempt > a->req.max_attempts) {
@@ -297,6 +344,13 @@ ice_append(struct event_base *base, struct fileio *fio, struct catalog *cat,
 	a->req = *req;
 	a->job_id = xstrdup(req->job_id);
 	a->offsets_json = xstrdup(req->offsets_json);
+	if (req->expect_json != NULL)
+		a->expect = json_parse(req->expect_json,
+		    strlen(req->expect_json), &cause);
+	if (cause != NULL) {
+		free(cause);		/* the caller's own text: cannot fail */
+		fatalx("ice_append: bad expect_json");
+	}
 	a->cb = cb;
 	a->arg = arg;
 	if (a->req.max_attempts <= 0)

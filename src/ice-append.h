@@ -32,6 +32,15 @@ struct ice_append_req {
 	enum config_partition_transform	 transform;
 	int64_t				 snapshot_id;	/* 0: choose one */
 	int				 max_attempts;	/* 0: default (10) */
+	/*
+	 * Fencing, or NULL: {"topic":{"p":prev}}, where this writer believes
+	 * the job's committed offset of each partition it commits is (-1:
+	 * none yet).  Every attempt checks it against the parent it commits
+	 * on; if another writer (an instance sharing the job, a zombie) has
+	 * moved a partition, the append fails with CATALOG_CONFLICT and
+	 * nothing is committed.
+	 */
+	const char			*expect_json;
 };
 
 /* status CATALOG_OK with the committed snapshot id, or an error. */

@@ -266,27 +266,80 @@ ice_meta_job_summary(const cJSON *s, const char *job_id, int64_t *ckpt,
 	return (0);
 }
 
+/* Add to merged each topic/partition of offsets it does not have yet. */
+static void
+ice_meta_merge_offsets(cJSON *merged, const cJSON *offsets)
+{
+	const cJSON	*t, *p;
+	cJSON		*mt;
+
+	cJSON_ArrayForEach(t, offsets) {
+		if (!cJSON_IsObject(t))
+			continue;
+		mt = cJSON_GetObjectItemCaseSensitive(merged, t->string);
+		if (mt == NULL)
+			mt = cJSON_AddObjectToObject(merged, t->string);
+		cJSON_ArrayForEach(p, t) {
+			if (cJSON_GetObjectItemCaseSensitive(mt, p->string) ==
+			    NULL)
+				cJSON_AddItemToObject(mt, p->string,
+				    cJSON_Duplicate(p, 1));
+		}
+	}
+}
+
+/* Does merged name every topic/partition that want names? */
+static int
+ice_meta_covers(const cJSON *merged, const cJSON *want)
+{
+	const cJSON	*t, *p, *mt;
+
+	cJSON_ArrayForEach(t, want) {
+		mt = cJSON_GetObjectItemCaseSensitive(merged, t->string);
+		cJSON_ArrayForEach(p, t) {
+			if (cJSON_GetObjectItemCaseSensitive(mt, p->string) ==
+			    NULL)
+				return (0);
+		}
+	}
+	return (1);
+}
+
 int
-ice_meta_job_state(const cJSON *meta, const char *job_id,
+ice_meta_job_state(const cJSON *meta, const char *job_id, const cJSON *want,
     int64_t *checkpoint_id, cJSON **offsets, char **cause)
 {
 	const cJSON	*s;
-	int64_t		 cur;
+	cJSON		*one = NULL, *merged = NULL;
+	int64_t		 cur, ckpt = 0;
 	size_t		 hops = 0;
 	int		 rc;
 
 	*offsets = NULL;
 	if (ice_meta_main(meta, &cur) == -1)
 		return (1);
-	while ((s = ice_meta_snapshot(meta, cur)) != NULL && hops++ < 1000000) {
+	while ((s = ice_meta_snapshot(meta, cur)) != NULL && hops++ < 10000000) {
 		*cause = NULL;
-		rc = ice_meta_job_summary(s, job_id, checkpoint_id, offsets,
-		    cause);
-		if (rc != 1)
-			return (rc);
+		rc = ice_meta_job_summary(s, job_id, &ckpt, &one, cause);
+		if (rc == -1) {
+			cJSON_Delete(merged);
+			return (-1);
+		}
+		if (rc == 0) {
+			if (merged == NULL) {
+				merged = cJSON_CreateObject();
+				*checkpoint_id = ckpt;
+			}
+			ice_meta_merge_offsets(merged, one);
+			cJSON_Delete(one);
+			one = NULL;
+			if (want != NULL && ice_meta_covers(merged, want))
+				break;
+		}
 		cur = ice_meta_int(s, "parent-snapshot-id", -1);
 	}
-	return (1);
+	*offsets = merged;
+	return (merged != NULL ? 0 : 1);
 }
 
 static cJSON *

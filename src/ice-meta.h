@@ -38,13 +38,18 @@ int		 ice_meta_in_main(const cJSON *meta, int64_t id);
 int64_t		 ice_meta_new_snapshot_id(const cJSON *meta);
 
 /*
- * The newest snapshot on main whose summary has bronzed.job-id == job_id:
- * its checkpoint id and its offsets ({"topic":{"partition":next}}, a new
- * tree).  0 if found, 1 if the job never committed, -1 and *cause if the
- * summary is damaged.
+ * What job_id committed, from main's ancestry: for every topic and
+ * partition, the next offset recorded by the newest snapshot of the job
+ * that names it (instances of a job each record the partitions they own),
+ * as a new tree {"topic":{"partition":next}}; and the checkpoint id of the
+ * job's newest snapshot.  want ({"topic":{"partition":...}} or NULL for
+ * everything) stops the walk once each partition it names is found.
+ * 0 if found, 1 if the job never committed, -1 and *cause if a summary is
+ * damaged.
  */
 int		 ice_meta_job_state(const cJSON *meta, const char *job_id,
-		    int64_t *checkpoint_id, cJSON **offsets, char **cause);
+		    const cJSON *want, int64_t *checkpoint_id, cJSON **offsets,
+		    char **cause);
 
 /*
  * Append a snapshot (taken) and make it main's head: snapshots, refs,

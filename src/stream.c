@@ -44,7 +44,19 @@ struct stream {
 	int			 restart_s;
 
 	int64_t			*next;		/* per partition, -1 unknown */
+	int64_t			*base;		/* committed next, -1 none */
 	size_t			 nnext;
+	int32_t			*revoked;	/* to forget after a seal */
+	size_t			 nrevoked;
+
+	/* partitions assigned with no known offset: ask the table */
+	struct catalog_table	 peek;
+	struct kafka_partition	*pending;	/* kafka's, until answered */
+	size_t			 npending;
+	int			 peeking;	/* peek load in flight */
+	int			 finish_after_peek;
+	uint64_t		 gen;		/* bumped by revoke/assign/restart */
+	uint64_t		 peek_gen;
 	uint64_t		 ckpt_id;
 	int			 in_flight;
 	int			 dirty;		/* records since the last seal */
@@ -57,6 +69,7 @@ struct stream {
 
 	/* the checkpoint in flight */
 	char			*offsets_json;
+	char			*expect_json;	/* fencing: base offsets */
 	struct kafka_offset	*commit_offsets;
 	size_t			 ncommit;
 	struct ice_data_file	*files;
@@ -85,16 +98,29 @@ stream_set_next(struct stream *s, int32_t p, int64_t next)
 		return;
 	if ((size_t)p >= s->nnext) {
 		s->next = xreallocarray(s->next, (size_t)p + 1, sizeof *s->next);
+		s->base = xreallocarray(s->base, (size_t)p + 1, sizeof *s->base);
 		for (i = s->nnext; i <= (size_t)p; i++)
-			s->next[i] = -1;
+			s->next[i] = s->base[i] = -1;
 		s->nnext = (size_t)p + 1;
 	}
 	s->next[p] = next;
 }
 
-/* {"<topic>":{"<partition>":<next>,...}} of every known partition. */
+/* A partition whose committed offset is known: next and base at it. */
+static void
+stream_set_committed(struct stream *s, int32_t p, int64_t next)
+{
+	stream_set_next(s, p, next);
+	if (p >= 0)
+		s->base[p] = next;
+}
+
+/*
+ * {"<topic>":{"<partition>":<v>,...}} over every partition with a known
+ * next offset, v from vals (next itself, or base for fencing).
+ */
 static char *
-stream_offsets_json(struct stream *s)
+stream_offsets_json(struct stream *s, const int64_t *vals)
 {
 	cJSON	*root = cJSON_CreateObject(), *t;
 	char	 key[24], *text;
@@ -105,7 +131,7 @@ stream_offsets_json(struct stream *s)
 		if (s->next[i] < 0)
 			continue;
 		snprintf(key, sizeof key, "%zu", i);
-		json_add_int64(t, key, s->next[i]);
+		json_add_int64(t, key, vals[i]);
 	}
 	text = json_print(root);
 	cJSON_Delete(root);
@@ -122,10 +148,12 @@ stream_recover(struct stream *s, char **cause)
 	int		 rc;
 
 	free(s->next);
-	s->next = NULL;
+	free(s->base);
+	s->next = s->base = NULL;
 	s->nnext = 0;
-	rc = ice_meta_job_state(s->table.meta, s->job->id, &ckpt, &offsets,
-	    cause);
+	s->nrevoked = 0;
+	rc = ice_meta_job_state(s->table.meta, s->job->id, NULL, &ckpt,
+	    &offsets, cause);
 	if (rc == -1)
 		return (-1);
 	if (rc == 0) {
@@ -133,7 +161,7 @@ stream_recover(struct stream *s, char **cause)
 		    s->job->cfg->topic);
 		cJSON_ArrayForEach(p, t) {
 			if (json_get_int64(p, &v) == 0)
-				stream_set_next(s, atoi(p->string), v);
+				stream_set_committed(s, atoi(p->string), v);
 		}
 		log_info("job %s: resuming after checkpoint %" PRId64
 		    " from the table's offsets", s->job->cfg->name, ckpt);
@@ -174,22 +202,179 @@ stream_resolve_prepared(struct stream *s)
 	state_ckpt_clear(&c);
 }
 
+/* A partition comes back: it is no longer to be forgotten. */
+static void
+stream_unrevoke(struct stream *s, int32_t p)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nrevoked; i++) {
+		if (s->revoked[i] == p) {
+			s->revoked[i] = s->revoked[--s->nrevoked];
+			return;
+		}
+	}
+}
+
+/* Revoked partitions whose data is sealed: forget their offsets. */
+static void
+stream_forget_revoked(struct stream *s)
+{
+	size_t	i;
+	int32_t	p;
+
+	for (i = 0; i < s->nrevoked; i++) {
+		p = s->revoked[i];
+		if (p >= 0 && (size_t)p < s->nnext)
+			s->next[p] = s->base[p] = -1;
+	}
+	s->nrevoked = 0;
+}
+
+static void	stream_peek(struct stream *);
+
+/*
+ * Partitions are assigned: those this job knows start where it is; for
+ * the others (first start, or back after a rebalance, when another
+ * instance may have committed them) the table decides: stream_peek.
+ */
 static int
 stream_assign_cb(void *arg, struct kafka_partition *parts, size_t n)
 {
 	struct stream	*s = arg;
+	size_t		 i, unknown = 0;
+	int32_t		 p;
+
+	s->gen++;
+	for (i = 0; i < n; i++) {
+		p = parts[i].partition;
+		if (strcmp(parts[i].topic, s->job->cfg->topic) != 0 || p < 0)
+			continue;
+		stream_unrevoke(s, p);
+		if ((size_t)p < s->nnext && s->next[p] >= 0) {
+			parts[i].start = KAFKA_START_OFFSET;
+			parts[i].offset = s->next[p];
+		} else
+			unknown++;
+	}
+	if (unknown == 0)
+		return (0);
+	s->pending = parts;
+	s->npending = n;
+	stream_peek(s);
+	return (1);
+}
+
+/* Answer the pending assignment from the job's offsets in the table. */
+static int
+stream_peek_answer(struct stream *s, char **cause)
+{
+	struct kafka_partition	*parts = s->pending;
+	const cJSON		*t, *v;
+	cJSON			*offsets = NULL;
+	int64_t			 ckpt = 0, off;
+	char			 key[24];
+	size_t			 i;
+
+	if (ice_meta_job_state(s->peek.meta, s->job->id, NULL, &ckpt,
+	    &offsets, cause) == -1)
+		return (-1);
+	t = cJSON_GetObjectItemCaseSensitive(offsets, s->job->cfg->topic);
+	for (i = 0; i < s->npending; i++) {
+		if (strcmp(parts[i].topic, s->job->cfg->topic) != 0 ||
+		    parts[i].start == KAFKA_START_OFFSET)
+			continue;
+		snprintf(key, sizeof key, "%d", (int)parts[i].partition);
+		v = cJSON_GetObjectItemCaseSensitive(t, key);
+		if (v != NULL && json_get_int64(v, &off) == 0) {
+			stream_set_committed(s, parts[i].partition, off);
+			parts[i].start = KAFKA_START_OFFSET;
+			parts[i].offset = off;
+		}
+	}
+	cJSON_Delete(offsets);
+	if ((uint64_t)ckpt > s->ckpt_id)
+		s->ckpt_id = (uint64_t)ckpt;
+	s->pending = NULL;
+	s->npending = 0;
+	return (kafka_assign_ready(s->kafka, cause));
+}
+
+static void
+stream_peek_cb(enum catalog_status st, const char *why, void *arg)
+{
+	struct stream	*s = arg;
+	char		*cause = NULL;
+
+	s->peeking = 0;
+	if (s->finish_after_peek) {
+		stream_finish_stop(s);
+		return;
+	}
+	if (s->pending == NULL || s->kafka == NULL || s->closing)
+		return;
+	if (s->gen != s->peek_gen) {		/* a newer assignment */
+		stream_peek(s);
+		return;
+	}
+	if (st != CATALOG_OK) {
+		stream_restart(s, "CatalogError", why);
+		return;
+	}
+	if (stream_peek_answer(s, &cause) == -1) {
+		stream_restart(s, "KafkaError", cause);
+		free(cause);
+	}
+}
+
+/* Load the table on a handle of its own (an append may be in flight). */
+static void
+stream_peek(struct stream *s)
+{
+	if (s->peeking)
+		return;			/* stream_peek_cb looks again */
+	s->peeking = 1;
+	s->peek_gen = s->gen;
+	catalog_table_clear(&s->peek);
+	catalog_table_init(&s->peek, s->job->cfg->table_namespace,
+	    s->job->cfg->table_name);
+	s->cat->ops->load(s->cat, &s->peek, stream_peek_cb, s);
+}
+
+/*
+ * Partitions go (a rebalance; our own close is ignored: its data is
+ * either in the final checkpoint or read again).  No record of them comes
+ * after this, so what was consumed is sealed by a checkpoint now (or
+ * right after the one in flight), then their offsets are forgotten: the
+ * next instance starts where the table says, and fencing refuses any
+ * commit of ours that would overlap it.
+ */
+static void
+stream_revoke_cb(void *arg, const struct kafka_partition *parts, size_t n,
+    int lost)
+{
+	struct stream	*s = arg;
 	size_t		 i;
 
+	s->gen++;
+	s->pending = NULL;
+	s->npending = 0;
+	if (s->closing || s->stopping)
+		return;
 	for (i = 0; i < n; i++) {
-		if (strcmp(parts[i].topic, s->job->cfg->topic) != 0 ||
-		    parts[i].partition < 0 ||
-		    (size_t)parts[i].partition >= s->nnext ||
-		    s->next[parts[i].partition] < 0)
+		if (strcmp(parts[i].topic, s->job->cfg->topic) != 0)
 			continue;
-		parts[i].start = KAFKA_START_OFFSET;
-		parts[i].offset = s->next[parts[i].partition];
+		stream_unrevoke(s, parts[i].partition);
+		s->revoked = xreallocarray(s->revoked, s->nrevoked + 1,
+		    sizeof *s->revoked);
+		s->revoked[s->nrevoked++] = parts[i].partition;
 	}
-	return (0);
+	log_info("job %s: %zu partition(s) %s", s->job->cfg->name, n,
+	    lost ? "lost" : "revoked");
+	if (s->in_flight)
+		return;			/* stream_ckpt_done continues */
+	if (!s->dirty || s->broken != NULL || stream_checkpoint(s) == -1)
+		stream_forget_revoked(s);
 }
 
 static void
@@ -287,6 +472,7 @@ stream_start_kafka(struct stream *s, char **cause)
 	o.job = &s->job->cfg->kafka;
 	o.record = stream_record_cb;
 	o.assign = stream_assign_cb;
+	o.revoke = stream_revoke_cb;
 	o.error = stream_error_cb;
 	o.closed = stream_closed_cb;
 	o.arg = s;
@@ -371,6 +557,9 @@ stream_restart(struct stream *s, const char *name, const char *why)
 	    s->job->cfg->name, name, why);
 	evtimer_del(s->tick);
 	s->job->num_restarts++;
+	s->gen++;
+	s->pending = NULL;
+	s->npending = 0;
 	s->restart_s = s->restart_s == 0 ? 1 : s->restart_s * 2;
 	if (s->restart_s > STREAM_RESTART_MAX_S)
 		s->restart_s = STREAM_RESTART_MAX_S;
@@ -402,6 +591,8 @@ stream_ckpt_clear(struct stream *s)
 	s->nfiles = 0;
 	free(s->offsets_json);
 	s->offsets_json = NULL;
+	free(s->expect_json);
+	s->expect_json = NULL;
 	free(s->commit_offsets);
 	s->commit_offsets = NULL;
 	s->ncommit = 0;
@@ -444,6 +635,9 @@ static void
 stream_ckpt_done(struct stream *s)
 {
 	stream_ckpt_clear(s);
+	if (s->nrevoked > 0 && !s->stopping && !s->closing &&
+	    (!s->dirty || s->broken != NULL || stream_checkpoint(s) == -1))
+		stream_forget_revoked(s);
 	if (s->stopping && s->kafka != NULL && !s->closing) {
 		s->closing = 1;
 		kafka_close(s->kafka);
@@ -470,6 +664,12 @@ stream_appended_cb(enum catalog_status st, int64_t id, const char *cause,
 		return;
 	}
 	stream_state_put(s, STATE_CKPT_COMMITTED);
+	for (i = 0; i < s->ncommit; i++) {	/* partitions still ours */
+		int32_t p = s->commit_offsets[i].partition;
+
+		if ((size_t)p < s->nnext && s->next[p] >= 0)
+			s->base[p] = s->commit_offsets[i].offset;
+	}
 	for (i = 0; i < s->nfiles; i++) {
 		size += (uint64_t)s->files[i].file_size;
 		job->history[0].records += (uint64_t)s->files[i].record_count;
@@ -527,6 +727,7 @@ stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
 	req.nfiles = s->nfiles;
 	req.transform = s->job->cfg->partition_by;
 	req.snapshot_id = s->snapshot_id;
+	req.expect_json = s->expect_json;
 	ice_append(s->d->base, s->fio, s->cat, &s->table, &req,
 	    stream_appended_cb, s);
 }
@@ -549,7 +750,8 @@ stream_checkpoint(struct stream *s)
 	s->in_flight = 1;
 	job_checkpoint_begin(s->job, ++s->ckpt_id, daemon_now_ms());
 	/* offsets and the file set are taken at the same moment */
-	s->offsets_json = stream_offsets_json(s);
+	s->offsets_json = stream_offsets_json(s, s->next);
+	s->expect_json = stream_offsets_json(s, s->base);
 	s->commit_offsets = xcalloc(s->nnext + 1, sizeof *s->commit_offsets);
 	for (i = 0; i < s->nnext; i++) {
 		if (s->next[i] < 0)
@@ -558,6 +760,7 @@ stream_checkpoint(struct stream *s)
 		s->commit_offsets[s->ncommit++].offset = s->next[i];
 	}
 	s->dirty = 0;
+	stream_forget_revoked(s);	/* their records are in this seal */
 	sink_seal(s->sink, stream_sealed_cb, s);
 	return (0);
 }
@@ -567,6 +770,11 @@ stream_finish_stop(struct stream *s)
 {
 	stream_stopped_fn	 cb = s->stopped;
 
+	if (s->peeking) {		/* stream_peek_cb comes back here */
+		s->finish_after_peek = 1;
+		return;
+	}
+	s->finish_after_peek = 0;
 	s->stopped = NULL;
 	if (!job_state_is_terminal(s->job->state))
 		job_set_state(s->job, JOB_FINISHED, daemon_now_ms());
@@ -613,6 +821,8 @@ stream_new(struct daemon *d, struct job *job, struct fileio *fio,
 	s->st = st;
 	catalog_table_init(&s->table, job->cfg->table_namespace,
 	    job->cfg->table_name);
+	catalog_table_init(&s->peek, job->cfg->table_namespace,
+	    job->cfg->table_name);
 	s->tick = evtimer_new(d->base, stream_tick_cb, s);
 	s->restart = evtimer_new(d->base, stream_restart_cb, s);
 	return (s);
@@ -630,7 +840,10 @@ stream_free(struct stream *s)
 	event_free(s->tick);
 	event_free(s->restart);
 	catalog_table_clear(&s->table);
+	catalog_table_clear(&s->peek);
 	free(s->next);
+	free(s->base);
+	free(s->revoked);
 	free(s->broken);
 	s->magic = 0;
 	free(s);

@@ -30,14 +30,20 @@ export function ingest({ t, mk, dir, tables, icebird, duck }) {
     if (r !== `OK ${lines.length}`) throw new Error(`produce: ${r}`);
     produced[topic].push(...lines);
   }
-  // Sum over partitions of the offsets main's snapshot committed.
+  // Sum over partitions of the offsets the job committed: per partition,
+  // the newest snapshot on main's ancestry that names it (instances of a
+  // job each record the partitions they own).
   async function committed(topic) {
     try {
       const { metadata: m } = await tables[topic]();
-      const s = m.snapshots.find((x) => x['snapshot-id'] === m['current-snapshot-id']);
-      if (!s) return 0;
-      const o = JSON.parse(s.summary['bronzed.kafka-offsets'])[topic] || {};
-      return Object.values(o).reduce((a, b) => a + Number(b), 0);
+      const byId = new Map(m.snapshots.map((x) => [String(x['snapshot-id']), x]));
+      const seen = {};
+      for (let s = byId.get(String(m['current-snapshot-id'])); s; s = byId.get(String(s['parent-snapshot-id']))) {
+        const o = s.summary['bronzed.kafka-offsets'];
+        if (!o) continue;
+        for (const [p, v] of Object.entries(JSON.parse(o)[topic] || {})) if (!(p in seen)) seen[p] = Number(v);
+      }
+      return Object.values(seen).reduce((a, b) => a + b, 0);
     } catch { return 0; }
   }
   async function waitCommitted(ms) {

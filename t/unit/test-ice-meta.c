@@ -85,7 +85,7 @@ test_append_and_ancestry(void)
 	char	*cause = NULL, *text;
 	int64_t	 id, ckpt = 0;
 
-	TAP_CHECK(ice_meta_job_state(m, "job-a", &ckpt, &off, &cause) == 1);
+	TAP_CHECK(ice_meta_job_state(m, "job-a", NULL, &ckpt, &off, &cause) == 1);
 	ice_meta_add_snapshot(m, snapshot(INT64_MAX, -1, 1, "job-a", 7,
 	    "{\"t\":{\"0\":5}}"), NULL, 3000);
 	ice_meta_add_snapshot(m, snapshot(3051729675574597004LL, INT64_MAX, 2,
@@ -98,13 +98,13 @@ test_append_and_ancestry(void)
 	TAP_CHECK_INT(ice_meta_last_updated(m), 5000);
 	TAP_CHECK(ice_meta_in_main(m, INT64_MAX));
 	TAP_CHECK(!ice_meta_in_main(m, 43));
-	TAP_CHECK(ice_meta_job_state(m, "job-a", &ckpt, &off, &cause) == 0);
+	TAP_CHECK(ice_meta_job_state(m, "job-a", NULL, &ckpt, &off, &cause) == 0);
 	TAP_CHECK_INT(ckpt, 7);
 	text = off ? json_print(off) : NULL;
 	TAP_CHECK_STR(text, "{\"t\":{\"0\":5}}");
 	free(text);
 	cJSON_Delete(off);
-	TAP_CHECK(ice_meta_job_state(m, "job-c", &ckpt, &off, &cause) == 1);
+	TAP_CHECK(ice_meta_job_state(m, "job-c", NULL, &ckpt, &off, &cause) == 1);
 	text = json_print(m);
 	TAP_CHECK(strstr(text, "\"current-snapshot-id\":42") != NULL);
 	TAP_CHECK(strstr(text, "\"refs\":{\"main\":{\"snapshot-id\":42,"
@@ -128,13 +128,50 @@ test_damaged_summary(void)
 
 	ice_meta_add_snapshot(m, snapshot(1, -1, 1, "job-a", 3, "[1,2"),
 	    NULL, 3000);
-	TAP_CHECK(ice_meta_job_state(m, "job-a", &ckpt, &off, &cause) == -1);
+	TAP_CHECK(ice_meta_job_state(m, "job-a", NULL, &ckpt, &off, &cause) == -1);
 	TAP_CHECK(cause != NULL && off == NULL);
 	free(cause);
 	cJSON_Delete(m);
 }
 
+/* Instances of one job each record their partitions: merge, newest wins. */
+static void
+test_instances_merge(void)
+{
+	cJSON	*m = new_table(), *off = NULL, *want;
+	char	*cause = NULL, *text;
+	int64_t	 ckpt = 0;
+
+	ice_meta_add_snapshot(m, snapshot(1, -1, 1, "job-a", 1,
+	    "{\"t\":{\"0\":10,\"1\":20,\"2\":30}}"), NULL, 1000);
+	ice_meta_add_snapshot(m, snapshot(2, 1, 2, "job-a", 2,
+	    "{\"t\":{\"0\":15}}"), NULL, 2000);
+	ice_meta_add_snapshot(m, snapshot(3, 2, 3, "job-b", 9,
+	    "{\"t\":{\"1\":99}}"), NULL, 3000);
+	ice_meta_add_snapshot(m, snapshot(4, 3, 4, "job-a", 3,
+	    "{\"t\":{\"1\":25}}"), NULL, 4000);
+	TAP_CHECK(ice_meta_job_state(m, "job-a", NULL, &ckpt, &off,
+	    &cause) == 0);
+	TAP_CHECK_INT(ckpt, 3);
+	text = off ? json_print(off) : NULL;
+	TAP_CHECK_STR(text, "{\"t\":{\"1\":25,\"0\":15,\"2\":30}}");
+	free(text);
+	cJSON_Delete(off);
+	/* want stops the walk early: partition 2 is only in snapshot 1 */
+	want = json_parse("{\"t\":{\"1\":0,\"0\":0}}", 19, &cause);
+	TAP_CHECK(ice_meta_job_state(m, "job-a", want, &ckpt, &off,
+	    &cause) == 0);
+	text = off ? json_print(off) : NULL;
+	TAP_CHECK_STR(text, "{\"t\":{\"1\":25,\"0\":15}}");
+	free(text);
+	cJSON_Delete(off);
+	cJSON_Delete(want);
+	cJSON_Delete(m);
+}
+
 static const struct tap_case cases[] = {
+	{ "instances of a job: offsets merged per partition",
+	    test_instances_merge },
 	{ "a new table's metadata", test_new_table },
 	{ "appends, main's ancestry, job state", test_append_and_ancestry },
 	{ "a damaged bronzed summary is an error", test_damaged_summary },
