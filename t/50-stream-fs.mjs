@@ -4,25 +4,14 @@
 // through a clean stop, kill -9 restarts while producing, and a deleted
 // state directory; and a record produced while the daemon runs is
 // committed within a few checkpoint intervals.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { tap } from './lib/tap.mjs';
-import { dep, haveDeps } from './lib/deps.mjs';
-import { installFileFetch } from './lib/filefetch.mjs';
 import { startDaemon } from './lib/daemon.mjs';
-import { haveMockKafka, startMockKafka } from './lib/mockkafka.mjs';
-import { ingest, fsTable, sample, sleep, tag, twoJobs } from './lib/ingest.mjs';
+import { startMockKafka } from './lib/mockkafka.mjs';
+import { ingest, fsTable, sample, sleep, tag, twoJobs, e2eSetup } from './lib/ingest.mjs';
 
-const t = tap();
-if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
-if (!haveMockKafka()) t.skipAll('bronze-mockkafka not built');
-installFileFetch();
-const icebird = await dep('icebird');
-const duck = await dep('@duckdb/node-api');
+const { t, icebird, duck, dir } = await e2eSetup('stream');
 const KILLS = Number(process.env.BRONZE_KILLS || 4);
-const dir = mkdtempSync(path.join(os.tmpdir(), 'bronze-stream-'));
-process.on('exit', () => { if (!process.env.BRONZE_KEEP_TMP) rmSync(dir, { recursive: true, force: true }); });
 
 const mk = await startMockKafka({ brokers: 1, topics: [
   { name: 'binance.raw', partitions: 4 }, { name: 'kraken.raw', partitions: 2 }] });

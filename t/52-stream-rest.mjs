@@ -5,27 +5,15 @@
 // responses (applied, answer dropped), and a kill -9 hits mid-run.  Both
 // tables, loaded through the catalog as an engine would, hold every
 // produced record exactly once.
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { tap } from './lib/tap.mjs';
-import { dep, haveDeps } from './lib/deps.mjs';
-import { installFileFetch } from './lib/filefetch.mjs';
 import { startDaemon } from './lib/daemon.mjs';
-import { haveMockKafka, startMockKafka } from './lib/mockkafka.mjs';
-import { ingest, sample, sleep, tag, twoJobs } from './lib/ingest.mjs';
+import { startMockKafka } from './lib/mockkafka.mjs';
+import { ingest, sample, sleep, tag, twoJobs, e2eSetup } from './lib/ingest.mjs';
 import { startCatalog } from './helpers/restcatalog/launch.mjs';
 import { stringify } from './helpers/restcatalog/json.mjs';
 
-const t = tap();
-if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
-if (!haveMockKafka()) t.skipAll('bronze-mockkafka not built');
-installFileFetch();
-const icebird = await dep('icebird');
-const duck = await dep('@duckdb/node-api');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'bronze-rest-'));
-process.on('exit', () => { if (!process.env.BRONZE_KEEP_TMP) rmSync(dir, { recursive: true, force: true }); });
+const { t, icebird, duck, dir } = await e2eSetup('rest');
 const TOKEN = 'rest-token-5ec7e7';
 
 const freePort = () => new Promise((resolve) => {

@@ -2,25 +2,15 @@
 // two tables under an s3:// warehouse on moto_server (SigV4 checked,
 // commits by If-None-Match: *), through a kill -9 while producing; icebird
 // then reads both tables back from S3 and every record is there once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { tap } from './lib/tap.mjs';
-import { dep, haveDeps } from './lib/deps.mjs';
 import { startDaemon } from './lib/daemon.mjs';
-import { haveMockKafka, startMockKafka } from './lib/mockkafka.mjs';
-import { ingest, fsTable, sample, sleep, tag, twoJobs } from './lib/ingest.mjs';
-import { installS3Fetch, startS3 } from './lib/s3.mjs';
+import { startMockKafka } from './lib/mockkafka.mjs';
+import { ingest, fsTable, sample, sleep, tag, twoJobs, e2eSetup } from './lib/ingest.mjs';
+import { startS3 } from './lib/s3.mjs';
 
-const t = tap();
-if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
-if (!haveMockKafka()) t.skipAll('bronze-mockkafka not built');
 const s3 = await startS3(['lake']);
-if (s3.skip) t.skipAll(`no S3 peer: ${s3.skip}`);
-installS3Fetch(s3);
-const icebird = await dep('icebird');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'bronze-s3wh-'));
-process.on('exit', () => { if (!process.env.BRONZE_KEEP_TMP) rmSync(dir, { recursive: true, force: true }); });
+if (s3.skip) { console.log(`1..0 # SKIP no S3 peer: ${s3.skip}`); process.exit(0); }
+const { t, icebird, dir } = await e2eSetup('s3wh', { s3 });
 
 const mk = await startMockKafka({ brokers: 1, topics: [
   { name: 'binance.raw', partitions: 3 }, { name: 'kraken.raw', partitions: 2 }] });

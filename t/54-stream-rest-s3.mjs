@@ -3,26 +3,16 @@
 // by the catalog's config rather than set in bronzed.conf.  Data files,
 // manifests and manifest lists land on S3; icebird loads each table
 // through the catalog and reads it from S3: every record once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { tap } from './lib/tap.mjs';
-import { dep, haveDeps } from './lib/deps.mjs';
 import { startDaemon } from './lib/daemon.mjs';
-import { haveMockKafka, startMockKafka } from './lib/mockkafka.mjs';
-import { ingest, sample, sleep, tag, twoJobs } from './lib/ingest.mjs';
-import { installS3Fetch, startS3 } from './lib/s3.mjs';
+import { startMockKafka } from './lib/mockkafka.mjs';
+import { ingest, sample, sleep, tag, twoJobs, e2eSetup } from './lib/ingest.mjs';
+import { startS3 } from './lib/s3.mjs';
 import { startCatalog } from './helpers/restcatalog/launch.mjs';
 
-const t = tap();
-if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
-if (!haveMockKafka()) t.skipAll('bronze-mockkafka not built');
 const s3 = await startS3(['lake']);
-if (s3.skip) t.skipAll(`no S3 peer: ${s3.skip}`);
-installS3Fetch(s3);
-const icebird = await dep('icebird');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'bronze-rests3-'));
-process.on('exit', () => { if (!process.env.BRONZE_KEEP_TMP) rmSync(dir, { recursive: true, force: true }); });
+if (s3.skip) { console.log(`1..0 # SKIP no S3 peer: ${s3.skip}`); process.exit(0); }
+const { t, icebird, dir } = await e2eSetup('rests3', { s3 });
 
 const cat = await startCatalog({ warehouse: path.join(dir, 'catalog'), args: ['--location-base', 's3://lake/wh',
   '--require-asserts', '--faults', 'commit:409@0.2,commit:lost@0.1', '--seed', '3', '--client-config', JSON.stringify({

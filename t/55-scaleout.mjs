@@ -5,24 +5,12 @@
 // is added, one is killed with -9 and restarted: the table holds every
 // record exactly once, no gap, no duplicate.  A zombie (two commits racing
 // on one partition) is refused by fencing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { tap } from './lib/tap.mjs';
-import { dep, haveDeps } from './lib/deps.mjs';
-import { installFileFetch } from './lib/filefetch.mjs';
 import { startDaemon } from './lib/daemon.mjs';
-import { haveMockKafka, startMockKafka } from './lib/mockkafka.mjs';
-import { ingest, fsTable, sample, sleep, tag } from './lib/ingest.mjs';
+import { startMockKafka } from './lib/mockkafka.mjs';
+import { ingest, fsTable, sample, sleep, tag, e2eSetup } from './lib/ingest.mjs';
 
-const t = tap();
-if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
-if (!haveMockKafka()) t.skipAll('bronze-mockkafka not built');
-installFileFetch();
-const icebird = await dep('icebird');
-const duck = await dep('@duckdb/node-api');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'bronze-scaleout-'));
-process.on('exit', () => { if (!process.env.BRONZE_KEEP_TMP) rmSync(dir, { recursive: true, force: true }); });
+const { t, icebird, duck, dir } = await e2eSetup('scaleout');
 
 const mk = await startMockKafka({ brokers: 1, topics: [{ name: 'binance.raw', partitions: 6 }] });
 const config = {

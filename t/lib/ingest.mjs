@@ -106,3 +106,29 @@ export function twoJobs(mk) {
     'job.kraken.sink.table': 'market_data.bronze_kraken_trades',
   };
 }
+
+// The start of every daemon end-to-end test: TAP, skips when a peer is
+// missing, the readers, and a temp dir removed at exit (unless
+// BRONZE_KEEP_TMP).  s3: install the S3 fetch for this peer, else file:.
+export async function e2eSetup(name, { s3 } = {}) {
+  const { tap } = await import('./tap.mjs');
+  const { dep, haveDeps } = await import('./deps.mjs');
+  const { haveMockKafka } = await import('./mockkafka.mjs');
+  const t = tap();
+  if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
+  if (!haveMockKafka()) t.skipAll('bronze-mockkafka not built');
+  if (s3) {
+    const { installS3Fetch } = await import('./s3.mjs');
+    installS3Fetch(s3);
+  } else {
+    const { installFileFetch } = await import('./filefetch.mjs');
+    installFileFetch();
+  }
+  const icebird = await dep('icebird');
+  const duck = await dep('@duckdb/node-api');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const os = (await import('node:os')).default;
+  const dir = mkdtempSync(path.join(os.tmpdir(), `bronze-${name}-`));
+  process.on('exit', () => { if (!process.env.BRONZE_KEEP_TMP) rmSync(dir, { recursive: true, force: true }); });
+  return { t, icebird, duck, dir };
+}
