@@ -4,12 +4,16 @@
  * version created only if absent (the commit point), then
  * version-hint.text (digits only) for readers such as DuckDB.
  */
+#include <sys/queue.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "catalog.h"
 #include "fileio.h"
@@ -20,10 +24,27 @@
 
 #define CATALOG_FS_MAX_METADATA	(256 * 1024 * 1024)
 
+/*
+ * A version-hint.text still to be written: readers such as DuckDB and
+ * icebird trust it, so a failed write is retried in the background (with
+ * backoff) until it names the newest version this process knows of.
+ */
+struct catalog_fs_hint {
+	struct catalog_fs	*fs;
+	char			*file;		/* the hint's URL */
+	int64_t			 version;	/* to write */
+	int64_t			 writing;	/* in flight, 0: none */
+	int			 backoff_s;
+	struct event		*timer;
+	TAILQ_ENTRY(catalog_fs_hint) entry;
+};
+TAILQ_HEAD(catalog_fs_hints, catalog_fs_hint);
+
 struct catalog_fs {
-	struct catalog	 base;
-	struct fileio	*fio;
-	char		*warehouse;	/* no trailing slash */
+	struct catalog		 base;
+	struct fileio		*fio;
+	char			*warehouse;	/* no trailing slash */
+	struct catalog_fs_hints	 hints;
 };
 
 struct catalog_fs_op {
@@ -32,6 +53,7 @@ struct catalog_fs_op {
 	catalog_cb		 cb;
 	void			*arg;
 	int64_t			 found;		/* highest version seen */
+	int64_t			 hinted;	/* version-hint.text's */
 	int64_t			 probe;
 	cJSON			*create;	/* open: metadata if missing */
 	cJSON			*pending;	/* commit: the next version */
@@ -135,11 +157,89 @@ catalog_fs_finish(struct catalog_fs_op *op, enum catalog_status st,
 	cb(st, cause, arg);
 }
 
-/* version-hint.text was written (or not: a stale hint is tolerated). */
+static void	catalog_fs_repair_write(struct catalog_fs_hint *);
+
+static void
+catalog_fs_repair_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	catalog_fs_repair_write(arg);
+}
+
+static void
+catalog_fs_repair_cb(struct fileio_result *r, void *arg)
+{
+	struct catalog_fs_hint	*h = arg;
+	struct timeval		 tv;
+
+	if (r->status == FILEIO_OK && h->writing == h->version) {
+		TAILQ_REMOVE(&h->fs->hints, h, entry);
+		event_free(h->timer);
+		free(h->file);
+		free(h);
+		return;
+	}
+	h->writing = 0;
+	if (r->status == FILEIO_OK) {		/* a newer version came */
+		catalog_fs_repair_write(h);
+		return;
+	}
+	log_debug("catalog: %s: %s; retrying in %d s", h->file, r->error,
+	    h->backoff_s);
+	tv.tv_sec = h->backoff_s;
+	tv.tv_usec = 0;
+	evtimer_add(h->timer, &tv);
+	h->backoff_s = h->backoff_s >= 30 ? 60 : h->backoff_s * 2;
+}
+
+static void
+catalog_fs_repair_write(struct catalog_fs_hint *h)
+{
+	char	digits[24];
+
+	if (h->writing != 0 || evtimer_pending(h->timer, NULL))
+		return;
+	h->writing = h->version;
+	snprintf(digits, sizeof digits, "%" PRId64, h->version);
+	fileio_put(h->fs->fio, h->file, digits, strlen(digits), 0,
+	    catalog_fs_repair_cb, h);
+}
+
+/* Make sure the table's hint ends up naming version v (or newer). */
+static void
+catalog_fs_repair_hint(struct catalog_fs *fs, const struct catalog_table *t,
+    int64_t v)
+{
+	struct catalog_fs_hint	*h;
+	char			*file = catalog_fs_hint_file(t);
+
+	TAILQ_FOREACH(h, &fs->hints, entry) {
+		if (strcmp(h->file, file) == 0)
+			break;
+	}
+	if (h == NULL) {
+		h = xcalloc(1, sizeof *h);
+		h->fs = fs;
+		h->file = file;
+		h->backoff_s = 1;
+		h->timer = evtimer_new(fileio_base(fs->fio),
+		    catalog_fs_repair_timer_cb, h);
+		TAILQ_INSERT_TAIL(&fs->hints, h, entry);
+	} else
+		free(file);
+	if (v > h->version)
+		h->version = v;
+	catalog_fs_repair_write(h);
+}
+
+/* version-hint.text was written, or its repair is left to the background. */
 static void
 catalog_fs_hint_done_cb(struct fileio_result *r, void *arg)
 {
-	catalog_fs_finish(arg, CATALOG_OK, NULL);
+	struct catalog_fs_op	*op = arg;
+
+	if (r->status != FILEIO_OK)
+		catalog_fs_repair_hint(op->fs, op->t, op->t->version);
+	catalog_fs_finish(op, CATALOG_OK, NULL);
 }
 
 static void
@@ -188,6 +288,8 @@ catalog_fs_read_cb(struct fileio_result *r, void *arg)
 		return;
 	}
 	catalog_fs_install(op->t, meta, op->found);
+	if (op->hinted != op->found)
+		catalog_fs_repair_hint(op->fs, op->t, op->found);
 	catalog_fs_finish(op, CATALOG_OK, NULL);
 }
 
@@ -247,6 +349,7 @@ catalog_fs_hint_cb(struct fileio_result *r, void *arg)
 		return;
 	}
 	op->found = 0;
+	op->hinted = v;
 	op->probe = v > 0 ? v : 1;
 	catalog_fs_probe(op);
 }
@@ -358,7 +461,15 @@ static void
 catalog_fs_free(struct catalog *c)
 {
 	struct catalog_fs	*fs = (struct catalog_fs *)c;
+	struct catalog_fs_hint	*h;
 
+	/* hints not yet written are given up: the next load repairs them */
+	while ((h = TAILQ_FIRST(&fs->hints)) != NULL) {
+		TAILQ_REMOVE(&fs->hints, h, entry);
+		event_free(h->timer);
+		free(h->file);
+		free(h);
+	}
 	free(fs->warehouse);
 	free(fs);
 }
@@ -381,6 +492,7 @@ catalog_fs_new(struct fileio *fio, const char *warehouse)
 
 	fs->base.ops = &catalog_fs_ops;
 	fs->fio = fio;
+	TAILQ_INIT(&fs->hints);
 	/*
 	 * Metadata holds fully qualified URIs (readers such as icebird fetch
 	 * them): a local warehouse becomes file:///absolute/path.

@@ -43,6 +43,7 @@ struct sink {
 	char			*error;		/* first close failure */
 	int			 closing;	/* file closes in flight */
 	uint64_t		 pending_rows;
+	struct event		*resume;	/* sink_resume_cb */
 	uint64_t		 seq;		/* file name counter */
 	char			 run[9];	/* random per sink */
 
@@ -78,6 +79,22 @@ sink_drain_cb(void *arg)
 		s->drain(s->drain_arg);
 }
 
+static const struct timeval sink_soon = { 0, 1 };
+
+/* A closed writer held the input back: resume it unless another does. */
+static void
+sink_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sink	*s = arg;
+	size_t		 i;
+
+	for (i = 0; i < s->nopen; i++)
+		if (s->open[i]->fw->paused)
+			return;
+	if (s->drain != NULL)
+		s->drain(s->drain_arg);
+}
+
 struct sink *
 sink_new(struct fileio *fio, const char *location,
     const struct config_job *cfg, const struct ice_bronze_ids *ids,
@@ -91,6 +108,7 @@ sink_new(struct fileio *fio, const char *location,
 	s->cfg = cfg;
 	s->drain = drain;
 	s->drain_arg = arg;
+	s->resume = evtimer_new(fileio_base(fio), sink_resume_cb, s);
 	ice_schema_pq_columns(ids, cfg->value_type, s->cols);
 	pq_options_default(&s->opts);
 	s->opts.codec = cfg->compression == CONFIG_COMPRESS_ZSTD ? PQ_ZSTD :
@@ -175,7 +193,6 @@ sink_row(struct sink_file *f, const struct kafka_record *r, int64_t ingest)
 static void	sink_close_file(struct sink *, size_t);
 static void	sink_maybe_sealed(struct sink *);
 
-static const struct timeval sink_soon = { 0, 1 };
 
 static void
 sink_seal_later_cb(evutil_socket_t fd, short what, void *arg)
@@ -293,6 +310,13 @@ sink_close_file(struct sink *s, size_t i)
 	struct sink_file	*f = s->open[i];
 	char			*cause = NULL;
 
+	/*
+	 * A writer that asked the caller to wait never says "drained" once
+	 * it is closing: if it was the one holding the input back, say it
+	 * here (from the loop), or the caller would wait forever.
+	 */
+	if (f->fw->paused)
+		evtimer_add(s->resume, &sink_soon);
 	s->open[i] = s->open[--s->nopen];
 	s->closing++;
 	if (pq_writer_close(f->pw, &cause) == -1 || f->failed) {
@@ -340,6 +364,7 @@ sink_free(struct sink *s)
 	free(s->done);
 	free(s->open);
 	free(s->error);
+	event_free(s->resume);
 	free(s->location);
 	free(s);
 }

@@ -71,3 +71,27 @@ export function installS3Fetch(s3) {
   };
   return () => { globalThis.fetch = real; };
 }
+
+// Start t/helpers/faultproxy.py in front of upstream; resolves
+// {url, rate(r), stats(), stop}.  faults: "503,500,drop-before,...".
+export function startFaultProxy(upstream, { rate = 0, seed = 1, faults } = {}) {
+  const args = [path.join(srcdir, 't/helpers/faultproxy.py'), '--upstream', upstream,
+    '--rate', String(rate), '--seed', String(seed), ...(faults ? ['--faults', faults] : [])];
+  const p = spawn('python3', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  p.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((r) => p.on('exit', r));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { p.kill(); reject(new Error(`faultproxy did not start: ${err}`)); }, 15000);
+    p.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      const url = out.slice(0, nl).trim();
+      const ctl = async (q) => (await fetch(`${url}/__faultproxy/${q}`)).text();
+      resolve({ url, rate: (r) => ctl(`rate?${r}`), stats: async () => JSON.parse(await ctl('stats')),
+        stop: async () => { p.stdin.end(); p.kill('SIGTERM'); await exited; } });
+    });
+  });
+}
