@@ -13,6 +13,7 @@
 
 #include "admin-cluster.h"
 #include "admin-jobs.h"
+#include "admin-ckpt.h"
 #include "admin-route.h"
 #include "daemon.h"
 #include "job.h"
@@ -33,6 +34,18 @@ const struct admin_route admin_routes[] = {
 	{ "GET", "/jobs/overview", admin_jobs_details_all },
 	{ "GET", "/jobs/:jobid", admin_jobs_details },
 	{ "GET", "/jobs/:jobid/status", admin_jobs_status },
+	{ "PATCH", "/jobs/:jobid", admin_ckpt_cancel },
+	{ "GET", "/jobs/:jobid/checkpoints", admin_ckpt_stats },
+	{ "POST", "/jobs/:jobid/checkpoints", admin_ckpt_trigger },
+	{ "GET", "/jobs/:jobid/checkpoints/config", admin_ckpt_config },
+	{ "GET", "/jobs/:jobid/checkpoints/details/:checkpointid",
+	    admin_ckpt_details },
+	{ "GET", "/jobs/:jobid/checkpoints/:triggerid", admin_ckpt_status },
+	{ "POST", "/jobs/:jobid/savepoints", admin_ckpt_savepoint },
+	{ "GET", "/jobs/:jobid/savepoints/:triggerid",
+	    admin_ckpt_savepoint_status },
+	{ "POST", "/jobs/:jobid/stop", admin_ckpt_stop },
+	{ "GET", "/jobs/:jobid/exceptions", admin_ckpt_exceptions },
 };
 const size_t admin_nroutes = sizeof admin_routes / sizeof admin_routes[0];
 

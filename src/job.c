@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <openssl/sha.h>
 
 #include "job.h"
 #include "log.h"
 #include "xmalloc.h"
+
+static void	job_op_clear(struct job_operation *);
 
 static const char *const job_state_names[] = {
 #define JOB_STATE(e, name, terminal) name,
@@ -87,11 +90,78 @@ job_set_state(struct job *job, enum job_state s, int64_t now_ms)
 void
 job_free(struct job *job)
 {
+	size_t	i;
+
 	if (job == NULL)
 		return;
 	assert(job->magic == JOB_MAGIC);
+	for (i = 0; i < JOB_OPS; i++)
+		job_op_clear(&job->ops[i]);
 	job->magic = 0;
 	free(job);
+}
+
+static void
+job_op_clear(struct job_operation *op)
+{
+	free(op->target);
+	free(op->location);
+	free(op->failure);
+	memset(op, 0, sizeof *op);
+}
+
+struct job_operation *
+job_op_new(struct job *job, enum job_op_kind kind, int64_t now_ms)
+{
+	struct job_operation	*op = NULL, *o;
+	unsigned char		 r[16];
+	size_t			 i;
+
+	for (i = 0; i < JOB_OPS; i++) {		/* free, else oldest done */
+		o = &job->ops[i];
+		if (o->trigger_id[0] == '\0') {
+			op = o;
+			break;
+		}
+		if (o->done && (op == NULL || o->created_ms < op->created_ms))
+			op = o;
+	}
+	if (op == NULL)
+		return (NULL);
+	job_op_clear(op);
+	if (getrandom(r, sizeof r, 0) != sizeof r)
+		fatal("getrandom");
+	for (i = 0; i < sizeof r; i++)
+		snprintf(op->trigger_id + 2 * i, 3, "%02x", r[i]);
+	op->kind = kind;
+	op->created_ms = now_ms;
+	return (op);
+}
+
+struct job_operation *
+job_op_find(struct job *job, const char *trigger_id)
+{
+	size_t	i;
+
+	for (i = 0; i < JOB_OPS; i++) {
+		if (job->ops[i].trigger_id[0] != '\0' &&
+		    strcmp(job->ops[i].trigger_id, trigger_id) == 0)
+			return (&job->ops[i]);
+	}
+	return (NULL);
+}
+
+void
+job_op_finish(struct job_operation *op, const char *failure,
+    const char *location)
+{
+	op->done = 1;
+	free(op->failure);
+	op->failure = failure != NULL ? xstrdup(failure) : NULL;
+	if (location != NULL) {
+		free(op->location);
+		op->location = xstrdup(location);
+	}
 }
 
 void

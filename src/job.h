@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+struct stream;
+
 #define JOB_ID_LEN	32	/* lower-case hex chars, Flink's JobID form */
 
 enum job_state {
@@ -44,6 +46,29 @@ struct job_checkpoint {
 	char			 failure[256];
 };
 
+/* An asynchronous operation of the admin API (Flink's trigger ids). */
+enum job_op_kind {
+	JOB_OP_CHECKPOINT = 0,
+	JOB_OP_SAVEPOINT
+};
+
+#define JOB_OPS		16	/* operations kept, newest replace oldest */
+
+struct job_operation {
+	char			 trigger_id[JOB_ID_LEN + 1];	/* "" unused */
+	enum job_op_kind	 kind;
+	int			 done;
+	int64_t			 created_ms;
+	uint64_t		 checkpoint_id;	/* 0 until it starts */
+	char			*target;	/* savepoint directory, owned */
+	int			 then;		/* after a savepoint: JOB_OP_THEN_* */
+#define JOB_OP_THEN_NONE	0
+#define JOB_OP_THEN_CANCEL	1
+#define JOB_OP_THEN_STOP	2
+	char			*location;	/* savepoint _metadata dir, owned */
+	char			*failure;	/* owned, NULL on success */
+};
+
 struct job_exception {
 	int64_t			 timestamp_ms;
 	char			 name[64];
@@ -74,6 +99,11 @@ struct job {
 	struct job_exception	 exceptions[JOB_EXCEPTIONS];
 	size_t			 nexceptions;
 
+	/* admin API operations: ops[i], any order; see job_op_new */
+	struct job_operation	 ops[JOB_OPS];
+	struct stream		*stream;	/* the runtime, NULL in tests */
+	int			 cancel_requested;
+
 	uint64_t		 records_in;
 	uint64_t		 records_committed;
 	int64_t			 last_commit_ms;	/* 0: never */
@@ -94,6 +124,17 @@ struct job_checkpoint *job_checkpoint_begin(struct job *, uint64_t id,
 /* Finish the newest checkpoint's statistics. */
 void		 job_checkpoint_end(struct job *, enum job_ckpt_status,
 		    int64_t now_ms, const char *failure);
+/*
+ * A new operation with a random trigger id, recycling the oldest finished
+ * one; NULL if JOB_OPS operations are all still in progress.
+ */
+struct job_operation *job_op_new(struct job *, enum job_op_kind,
+		    int64_t now_ms);
+/* The operation with this trigger id, or NULL. */
+struct job_operation *job_op_find(struct job *, const char *trigger_id);
+/* Finish op: failure NULL on success; location copied if not NULL. */
+void		 job_op_finish(struct job_operation *, const char *failure,
+		    const char *location);
 /* Stable id: first 16 bytes of SHA-256("bronzed-job:" name), hex. */
 void		 job_id_from_name(const char *name, char out[JOB_ID_LEN + 1]);
 

@@ -144,6 +144,7 @@ main_io_start_jobs(struct daemon *d, struct main_io *io)
 	for (i = 0; i < d->njobs; i++) {
 		io->streams[i] = stream_new(d, d->jobs[i], io->fio, io->cat,
 		    io->state);
+		d->jobs[i]->stream = io->streams[i];
 		stream_start(io->streams[i]);
 	}
 	io->running = d->njobs;
@@ -235,8 +236,10 @@ main_io_close(struct daemon *d, struct main_io *io)
 {
 	size_t	i;
 
-	for (i = 0; io->streams != NULL && i < d->njobs; i++)
+	for (i = 0; io->streams != NULL && i < d->njobs; i++) {
+		d->jobs[i]->stream = NULL;
 		stream_free(io->streams[i]);
+	}
 	free(io->streams);
 	if (io->retry != NULL)
 		event_free(io->retry);

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "kafka.h"
 #include "log.h"
+#include "savepoint.h"
 #include "sink.h"
 #include "state.h"
 #include "stream.h"
@@ -66,6 +67,14 @@ struct stream {
 	int			 stopping;
 	stream_stopped_fn	 stopped;
 	void			*stopped_arg;
+
+	/* admin operations: queued for the next checkpoint, or riding it */
+	struct job_operation	*queued[JOB_OPS];
+	size_t			 nqueued;
+	struct job_operation	*riding[JOB_OPS];
+	size_t			 nriding;
+	int			 cancel;	/* stop as a cancel */
+	int			 sp_writes;	/* _metadata writes in flight */
 
 	/* the checkpoint in flight */
 	char			*offsets_json;
@@ -307,7 +316,7 @@ stream_peek_cb(enum catalog_status st, const char *why, void *arg)
 	char		*cause = NULL;
 
 	s->peeking = 0;
-	if (s->finish_after_peek) {
+	if (s->finish_after_peek && s->sp_writes == 0) {
 		stream_finish_stop(s);
 		return;
 	}
@@ -635,6 +644,8 @@ static void
 stream_ckpt_done(struct stream *s)
 {
 	stream_ckpt_clear(s);
+	if (s->nqueued > 0 && !s->closing)
+		(void)stream_checkpoint(s);
 	if (s->nrevoked > 0 && !s->stopping && !s->closing &&
 	    (!s->dirty || s->broken != NULL || stream_checkpoint(s) == -1))
 		stream_forget_revoked(s);
@@ -642,6 +653,99 @@ stream_ckpt_done(struct stream *s)
 		s->closing = 1;
 		kafka_close(s->kafka);
 	}
+}
+
+/* A savepoint's _metadata write in flight. */
+struct stream_sp {
+	struct stream		*s;
+	struct job_operation	*op;
+	char			*dir;
+};
+
+static void
+stream_sp_written_cb(struct fileio_result *r, void *arg)
+{
+	struct stream_sp	*sp = arg;
+	struct stream		*s = sp->s;
+	char			*err = NULL;
+	int			 then = sp->op->then;
+
+	s->sp_writes--;
+	if (r->status != FILEIO_OK)
+		err = xasprintf("savepoint %s: %s", sp->dir, r->error);
+	job_op_finish(sp->op, err, err == NULL ? sp->dir : NULL);
+	if (err == NULL)
+		log_info("job %s: savepoint %s", s->job->cfg->name, sp->dir);
+	else
+		log_warnx("job %s: %s", s->job->cfg->name, err);
+	free(err);
+	free(sp->dir);
+	free(sp);
+	if (s->finish_after_peek) {
+		if (s->sp_writes == 0 && !s->peeking)
+			stream_finish_stop(s);
+		return;
+	}
+	if (r->status != FILEIO_OK || s->stopping)
+		return;
+	if (then == JOB_OP_THEN_CANCEL)
+		stream_cancel(s);
+	else if (then == JOB_OP_THEN_STOP)
+		stream_stop(s, NULL, NULL);
+}
+
+/* Write op's _metadata for the checkpoint that just completed. */
+static void
+stream_sp_write(struct stream *s, struct job_operation *op, int64_t snap)
+{
+	struct savepoint_info	 i;
+	struct stream_sp	*sp = xcalloc(1, sizeof *sp);
+	char			 fp[65], *text, *file;
+
+	savepoint_fingerprint(s->job->cfg, fp);
+	memset(&i, 0, sizeof i);
+	i.job_id = s->job->id;
+	i.job_name = s->job->cfg->name;
+	i.table = s->job->cfg->table;
+	i.topic = s->job->cfg->topic;
+	i.snapshot_id = snap;
+	i.checkpoint_id = s->ckpt_id;
+	i.offsets_json = s->offsets_json;
+	i.created_ms = daemon_now_ms();
+	i.fingerprint = fp;
+	sp->s = s;
+	sp->op = op;
+	sp->dir = savepoint_new_dir(op->target, s->job->id);
+	text = savepoint_metadata(&i);
+	file = xasprintf("%s/_metadata", sp->dir);
+	s->sp_writes++;
+	fileio_put(s->fio, file, text, strlen(text), 0, stream_sp_written_cb,
+	    sp);
+	free(file);
+	free(text);
+}
+
+/*
+ * The checkpoint the riding operations wait for ended: failure NULL on
+ * success, snap the snapshot that holds it (0: nothing new committed).
+ */
+static void
+stream_ops_outcome(struct stream *s, const char *failure, int64_t snap)
+{
+	struct job_operation	*op;
+	size_t			 i;
+
+	if (snap == 0 && failure == NULL &&
+	    ice_meta_main(s->table.meta, &snap) == -1)
+		snap = 0;
+	for (i = 0; i < s->nriding; i++) {
+		op = s->riding[i];
+		if (failure != NULL || op->kind == JOB_OP_CHECKPOINT)
+			job_op_finish(op, failure, NULL);
+		else
+			stream_sp_write(s, op, snap);
+	}
+	s->nriding = 0;
 }
 
 static void
@@ -658,6 +762,7 @@ stream_appended_cb(enum catalog_status st, int64_t id, const char *cause,
 		err = xasprintf("commit of checkpoint %" PRIu64 ": %s: %s",
 		    s->ckpt_id, catalog_status_name(st), cause ? cause : "");
 		job_checkpoint_end(job, JOB_CKPT_FAILED, daemon_now_ms(), err);
+		stream_ops_outcome(s, err, 0);
 		stream_ckpt_clear(s);
 		stream_restart(s, "CommitError", err);
 		free(err);
@@ -680,6 +785,7 @@ stream_appended_cb(enum catalog_status st, int64_t id, const char *cause,
 	job->records_committed += job->history[0].records;
 	job->last_commit_ms = daemon_now_ms();
 	job_checkpoint_end(job, JOB_CKPT_COMPLETED, job->last_commit_ms, NULL);
+	stream_ops_outcome(s, NULL, id);
 	log_debug("job %s: checkpoint %" PRIu64 " committed snapshot %" PRId64
 	    " (%zu files)", job->cfg->name, s->ckpt_id, id, s->nfiles);
 	if (s->kafka != NULL && s->ncommit > 0) {
@@ -704,6 +810,7 @@ stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
 
 		job_checkpoint_end(s->job, JOB_CKPT_FAILED, daemon_now_ms(),
 		    err);
+		stream_ops_outcome(s, err, 0);
 		stream_ckpt_clear(s);
 		stream_restart(s, "WriteError", err);
 		free(err);
@@ -714,6 +821,7 @@ stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
 	if (n == 0) {
 		job_checkpoint_end(s->job, JOB_CKPT_COMPLETED, daemon_now_ms(),
 		    NULL);
+		stream_ops_outcome(s, NULL, 0);
 		stream_ckpt_done(s);
 		return;
 	}
@@ -735,7 +843,8 @@ stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
 int
 stream_checkpoint(struct stream *s)
 {
-	size_t	i;
+	struct job_checkpoint	*cp;
+	size_t			 i;
 
 	if (s->in_flight || s->sink == NULL || s->closing)
 		return (-1);
@@ -748,7 +857,14 @@ stream_checkpoint(struct stream *s)
 		evtimer_add(s->tick, &tv);
 	}
 	s->in_flight = 1;
-	job_checkpoint_begin(s->job, ++s->ckpt_id, daemon_now_ms());
+	cp = job_checkpoint_begin(s->job, ++s->ckpt_id, daemon_now_ms());
+	for (i = 0; i < s->nqueued; i++) {
+		s->queued[i]->checkpoint_id = s->ckpt_id;
+		if (s->queued[i]->kind == JOB_OP_SAVEPOINT)
+			cp->is_savepoint = 1;
+		s->riding[s->nriding++] = s->queued[i];
+	}
+	s->nqueued = 0;
 	/* offsets and the file set are taken at the same moment */
 	s->offsets_json = stream_offsets_json(s, s->next);
 	s->expect_json = stream_offsets_json(s, s->base);
@@ -769,17 +885,53 @@ static void
 stream_finish_stop(struct stream *s)
 {
 	stream_stopped_fn	 cb = s->stopped;
+	size_t			 i;
 
-	if (s->peeking) {		/* stream_peek_cb comes back here */
+	if (s->peeking || s->sp_writes > 0) {	/* their callbacks come back */
 		s->finish_after_peek = 1;
 		return;
 	}
 	s->finish_after_peek = 0;
 	s->stopped = NULL;
+	for (i = 0; i < s->nqueued; i++)
+		job_op_finish(s->queued[i], "the job stopped first", NULL);
+	s->nqueued = 0;
 	if (!job_state_is_terminal(s->job->state))
-		job_set_state(s->job, JOB_FINISHED, daemon_now_ms());
+		job_set_state(s->job, s->cancel ? JOB_CANCELED : JOB_FINISHED,
+		    daemon_now_ms());
 	if (cb != NULL)
 		cb(s, s->stopped_arg);
+}
+
+int
+stream_trigger(struct stream *s, struct job_operation *op, char **cause)
+{
+	if (s->job->state != JOB_RUNNING || s->stopping || s->sink == NULL) {
+		*cause = xasprintf("job %s is %s, not RUNNING",
+		    s->job->cfg->name, job_state_name(s->job->state));
+		return (-1);
+	}
+	if (s->nqueued == JOB_OPS) {
+		*cause = xstrdup("too many operations queued");
+		return (-1);
+	}
+	s->queued[s->nqueued++] = op;
+	if (!s->in_flight)
+		(void)stream_checkpoint(s);	/* else stream_ckpt_done */
+	return (0);
+}
+
+void
+stream_cancel(struct stream *s)
+{
+	if (s->stopping || job_state_is_terminal(s->job->state))
+		return;
+	s->cancel = 1;
+	job_set_state(s->job, JOB_CANCELLING, daemon_now_ms());
+	log_info("job %s: canceled: records not yet committed are read "
+	    "again at the next start", s->job->cfg->name);
+	s->dirty = 0;			/* no final checkpoint */
+	stream_stop(s, NULL, NULL);
 }
 
 void

@@ -32,7 +32,18 @@ struct stream	*stream_new(struct daemon *, struct job *, struct fileio *,
 void		 stream_start(struct stream *);
 /* Trigger a checkpoint now (0), or -1 if one is in flight / not running. */
 int		 stream_checkpoint(struct stream *);
-/* Final checkpoint, close the consumer, then cb. */
+/*
+ * Checkpoint (or savepoint) for an admin operation: starts now, or right
+ * after the checkpoint in flight.  The outcome is written into op (a
+ * savepoint's _metadata first goes to op->target); op->then may then
+ * cancel or stop the job.  -1 and *cause if the job is not running.
+ */
+struct job_operation;
+int		 stream_trigger(struct stream *, struct job_operation *op,
+		    char **cause);
+/* Cancel: stop consuming, no final checkpoint, the job ends CANCELED. */
+void		 stream_cancel(struct stream *);
+/* Final checkpoint, close the consumer, then cb (may be NULL). */
 void		 stream_stop(struct stream *, stream_stopped_fn, void *);
 void		 stream_free(struct stream *);
 

@@ -1,0 +1,24 @@
+/*
+ * admin-ckpt.h: the checkpoint, savepoint, stop, cancel and exceptions
+ * endpoints of the admin API, in Flink 1.19's shapes (flink-rest.md):
+ * CheckpointingStatistics, CheckpointConfigInfo, asynchronous operations
+ * with trigger ids, JobExceptionsInfoWithHistory.
+ */
+#ifndef BRONZE_ADMIN_CKPT_H
+#define BRONZE_ADMIN_CKPT_H
+
+struct admin_req;
+struct admin_resp;
+
+void	admin_ckpt_stats(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_config(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_details(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_trigger(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_status(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_savepoint(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_savepoint_status(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_stop(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_cancel(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_exceptions(struct admin_req *, struct admin_resp *);
+
+#endif

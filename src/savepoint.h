@@ -1,0 +1,41 @@
+/*
+ * savepoint.h: savepoints as DESIGN.md defines them: a completed
+ * checkpoint plus a JSON document at
+ * <target>/savepoint-<first 6 of job id>-<12 hex>/_metadata naming the
+ * job, the table, the snapshot, the checkpoint and the Kafka offsets it
+ * reached.  Targets are absolute local paths, file://, s3:// or s3a://
+ * URLs; anything else (relative paths, "..", other schemes) is refused.
+ */
+#ifndef BRONZE_SAVEPOINT_H
+#define BRONZE_SAVEPOINT_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct savepoint_info {
+	const char	*job_id;
+	const char	*job_name;
+	const char	*table;		/* namespace.name */
+	const char	*topic;
+	int64_t		 snapshot_id;	/* main's head after the commit, 0 none */
+	uint64_t	 checkpoint_id;
+	const char	*offsets_json;	/* {"topic":{"p":next}} */
+	int64_t		 created_ms;
+	const char	*fingerprint;	/* of the job's config */
+};
+
+struct config_job;
+
+/* SHA-256 (hex) of what a restore must match: topic, table, partitioning. */
+void	 savepoint_fingerprint(const struct config_job *, char out[65]);
+/* 0 if target is acceptable, else -1 and *cause (heap). */
+int	 savepoint_check_target(const char *target, char **cause);
+/* A new savepoint directory under target (heap, no trailing slash). */
+char	*savepoint_new_dir(const char *target, const char *job_id);
+/* The _metadata document (heap JSON text). */
+char	*savepoint_metadata(const struct savepoint_info *);
+/* Parse a _metadata document: a new tree, or NULL and *cause. */
+cJSON	*savepoint_parse(const char *text, size_t len, char **cause);
+
+#endif

@@ -1,0 +1,117 @@
+// 11-admin-ckpt.mjs: the operator's runbook against a running daemon with
+// two jobs on the mock broker, commands run verbatim through sh, curl and
+// jq: jobs RUNNING, the latest completed checkpoint with its
+// end_to_end_duration, a manual checkpoint, a savepoint whose _metadata
+// exists, stop-with-savepoint, cancel, exceptions, and the errors a
+// mistyped command gets.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startDaemon } from './lib/daemon.mjs';
+import { startMockKafka } from './lib/mockkafka.mjs';
+import { e2eSetup, fsTable, ingest, sample, sleep, tag, twoJobs } from './lib/ingest.mjs';
+
+const { t, icebird, dir } = await e2eSetup('ckpt');
+const mk = await startMockKafka({ brokers: 1, topics: [
+  { name: 'binance.raw', partitions: 2 }, { name: 'kraken.raw', partitions: 2 }] });
+const config = { 'state.dir': path.join(dir, 'state'), 'catalog.warehouse': path.join(dir, 'warehouse'),
+  ...twoJobs(mk) };
+const tableUrl = (name) => `file://${path.join(dir, 'warehouse/market_data', name)}`;
+const { produce, waitCommitted, checkExactlyOnce } = ingest({ t, mk, dir, icebird, tables: {
+  'binance.raw': fsTable(icebird, tableUrl('bronze_binance_trades')),
+  'kraken.raw': fsTable(icebird, tableUrl('bronze_kraken_trades')) } });
+await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 500), 0));
+await produce('kraken.raw', tag(sample('kraken-trades.jsonl').slice(0, 400), 0));
+
+const d = await startDaemon({ config });
+const host = `localhost:${d.port}`;
+// Run a runbook line as an operator would: sh -c "curl ... | jq ...".
+const sh = (cmd) => execFileSync('sh', ['-c', cmd.replaceAll('localhost:8082', host)],
+  { encoding: 'utf8', timeout: 20000 });
+const until = async (fn, ms = 30000) => {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(200)) {
+    const v = await fn();
+    if (v) return v;
+  }
+  return null;
+};
+t.ok(await waitCommitted(60000), 'both jobs commit what was produced');
+
+const listed = sh(`curl -s localhost:8082/jobs | jq -c '.jobs[] | {id, status}'`).trim().split('\n').map(JSON.parse);
+t.eq(listed.map((j) => j.status), ['RUNNING', 'RUNNING'], 'runbook: jobs | {id, status} lists both RUNNING');
+const ID = listed[0].id;
+const latest = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/checkpoints | jq '.latest.completed'`));
+t.ok(latest && latest.status === 'COMPLETED' && Number.isInteger(latest.end_to_end_duration) &&
+  latest.end_to_end_duration >= 0, `runbook: .latest.completed has end_to_end_duration (${latest?.end_to_end_duration} ms)`);
+const stats = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/checkpoints`));
+t.ok(stats.counts.completed >= 1 && stats.history.length >= 1 && stats.summary.end_to_end_duration.max >= 0,
+  'checkpoints: counts, summary and history');
+const cfg = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/checkpoints/config`));
+t.eq([cfg.mode, cfg.interval, cfg.max_concurrent], ['exactly_once', 1000, 1], 'checkpoints/config');
+const det = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/checkpoints/details/${latest.id}`));
+t.eq(det.id, latest.id, 'checkpoints/details/:id');
+
+// manual checkpoint, by name
+const cp = JSON.parse(sh(`curl -s -X POST localhost:8082/jobs/binance/checkpoints`));
+t.ok(/^[0-9a-f]{32}$/.test(cp['request-id']), 'POST checkpoints: a request-id');
+const cpDone = await until(async () => {
+  const s = JSON.parse(sh(`curl -s localhost:8082/jobs/binance/checkpoints/${cp['request-id']}`));
+  return s.status.id === 'COMPLETED' ? s : null;
+});
+t.ok(cpDone && cpDone.operation.checkpointId > 0, `manual checkpoint completed (id ${cpDone?.operation.checkpointId})`);
+
+// savepoint: the runbook's trigger and status calls
+const spDir = path.join(dir, 'savepoints');
+const trig = JSON.parse(sh(`curl -s -X POST -H 'Content-Type: application/json' ` +
+  `-d '{"target-directory": "${spDir}", "cancel-job": false}' localhost:8082/jobs/${ID}/savepoints`));
+t.ok(/^[0-9a-f]{32}$/.test(trig['request-id']), 'POST savepoints: a request-id');
+const sp = await until(async () => {
+  const s = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/savepoints/${trig['request-id']}`));
+  return s.status.id === 'COMPLETED' ? s : null;
+});
+const loc = sp?.operation.location;
+t.ok(loc && loc.startsWith(`file:${spDir}/savepoint-${ID.slice(0, 6)}-`), `savepoint COMPLETED at ${loc}`);
+const meta = loc && JSON.parse(readFileSync(path.join(loc.slice(5), '_metadata'), 'utf8'));
+t.ok(meta && meta['job-id'] === ID && meta.table === 'market_data.bronze_binance_trades' &&
+  meta['kafka-offsets']['binance.raw'], 'the _metadata names job, table and offsets');
+const after = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/checkpoints | jq '.latest.savepoint'`));
+t.ok(after && after.is_savepoint && after.checkpoint_type === 'SAVEPOINT', 'latest.savepoint is set');
+
+// errors an operator can hit
+const bad = (cmd) => sh(`curl -s -o /dev/null -w '%{http_code}' ${cmd}`);
+t.eq(bad(`-X POST -d '{"target-directory": "relative/dir"}' localhost:8082/jobs/${ID}/savepoints`), '400', 'relative target: 400');
+t.eq(bad(`-X POST -d '{"target-directory": "/tmp/../etc"}' localhost:8082/jobs/${ID}/savepoints`), '400', '".." in target: 400');
+t.eq(bad(`-X POST -d '{"target-directory": "ftp://x/y"}' localhost:8082/jobs/${ID}/savepoints`), '400', 'unknown scheme: 400');
+t.eq(bad(`localhost:8082/jobs/${ID}/savepoints/0123456789abcdef0123456789abcdef`), '404', 'unknown trigger: 404');
+t.eq(bad(`localhost:8082/jobs/${ID}/checkpoints/details/999999`), '404', 'unknown checkpoint: 404');
+t.eq(bad(`-X PATCH 'localhost:8082/jobs/${ID}?mode=stop'`), '400', 'PATCH mode=stop: 400');
+
+// stop-with-savepoint on kraken: savepoint, then FINISHED
+await produce('kraken.raw', tag(sample('kraken-trades.jsonl').slice(0, 100), 1));
+const stop = JSON.parse(sh(`curl -s -X POST -d '{"targetDirectory": "file://${spDir}"}' localhost:8082/jobs/kraken/stop`));
+const stopped = await until(async () => {
+  const s = JSON.parse(sh(`curl -s localhost:8082/jobs/kraken/savepoints/${stop['request-id']}`));
+  return s.status.id === 'COMPLETED' ? s : null;
+});
+t.ok(stopped?.operation.location, `stop-with-savepoint: savepoint at ${stopped?.operation.location}`);
+t.eq(await until(async () => sh(`curl -s localhost:8082/jobs/kraken | jq -r .state`).trim() === 'FINISHED' && 'FINISHED'),
+  'FINISHED', 'stop-with-savepoint: kraken FINISHED');
+
+// cancel binance: CANCELED; records since its last commit are read again later
+await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 100), 2));
+t.eq(sh(`curl -s -o /dev/null -w '%{http_code}' -X PATCH 'localhost:8082/jobs/${ID}?mode=cancel'`), '202', 'PATCH cancel: 202');
+t.eq(await until(async () => sh(`curl -s localhost:8082/jobs/${ID}/status | jq -r .status`).trim() === 'CANCELED' && 'CANCELED'),
+  'CANCELED', 'cancel: binance CANCELED');
+t.eq(bad(`-X POST localhost:8082/jobs/${ID}/checkpoints`), '409', 'checkpoint of a canceled job: 409');
+const exc = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/exceptions`));
+t.ok(Array.isArray(exc.exceptionHistory.entries) && 'root-exception' in exc, 'exceptions: Flink shape');
+t.eq(await d.stop(), 0, 'SIGTERM after stop and cancel: exit 0');
+
+// a restart picks up where the table is: nothing lost, nothing twice
+const d2 = await startDaemon({ config });
+t.ok(await waitCommitted(60000), 'restarted: everything committed');
+t.eq(await d2.stop(), 0, 'clean stop');
+await checkExactlyOnce('after savepoint, stop and cancel');
+t.ok(existsSync(spDir), 'savepoint directory exists');
+await mk.stop();
+await t.done();
