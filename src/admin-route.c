@@ -14,6 +14,7 @@
 #include "admin-cluster.h"
 #include "admin-jobs.h"
 #include "admin-ckpt.h"
+#include "admin-metrics.h"
 #include "admin-route.h"
 #include "daemon.h"
 #include "job.h"
@@ -46,6 +47,9 @@ const struct admin_route admin_routes[] = {
 	    admin_ckpt_savepoint_status },
 	{ "POST", "/jobs/:jobid/stop", admin_ckpt_stop },
 	{ "GET", "/jobs/:jobid/exceptions", admin_ckpt_exceptions },
+	{ "GET", "/jobs/:jobid/metrics", admin_metrics_job },
+	{ "GET", "/jobs/metrics", admin_metrics_jobs },
+	{ "GET", "/metrics", admin_metrics_prometheus },
 };
 const size_t admin_nroutes = sizeof admin_routes / sizeof admin_routes[0];
 

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <microhttpd.h>
 
+#include "admin-metrics.h"
 #include "admin-route.h"
 #include "admin.h"
 #include "buf.h"
@@ -46,6 +47,10 @@ struct admin {
 	struct event		*ev_timer;	/* MHD's next timeout */
 	int			 port;
 	char			*mhd_error;	/* MHD's last error message */
+	const struct admin_route *routes;
+	size_t			 nroutes;
+	int			 cfg_port;	/* the port to bind, 0: any */
+	int			 open;		/* no bearer token asked */
 };
 
 /* One request in progress (MHD's per-request closure). */
@@ -236,7 +241,7 @@ admin_authorized(struct admin *admin, struct MHD_Connection *conn,
 {
 	const char	*token = admin->d->cfg->admin_token;
 
-	if (token == NULL || *token == '\0')
+	if (admin->open || token == NULL || *token == '\0')
 		return (1);
 	if (strcmp(method, "GET") == 0 &&
 	    strcmp(admin_route_strip_version(url), "/healthz") == 0)
@@ -271,7 +276,7 @@ admin_finish(struct admin *admin, struct MHD_Connection *conn,
 	req.body_len = c->body.len;
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND,
 	    admin_query_cb, &req);
-	admin_route_dispatch(admin_routes, admin_nroutes, &req, &resp);
+	admin_route_dispatch(admin->routes, admin->nroutes, &req, &resp);
 	ok = admin_reply(conn, c, method, url, &resp);
 	admin_req_clear(&req);
 	return (ok);
@@ -356,11 +361,11 @@ admin_start(struct admin *admin, char **cause)
 	unsigned int			 flags;
 	int				 v6;
 
-	if (admin_address(cfg->admin_bind, cfg->admin_port, &ss, &v6,
+	if (admin_address(cfg->admin_bind, admin->cfg_port, &ss, &v6,
 	    cause) != 0)
 		return (-1);
 	flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-	admin->mhd = MHD_start_daemon(flags, (uint16_t)cfg->admin_port,
+	admin->mhd = MHD_start_daemon(flags, (uint16_t)admin->cfg_port,
 	    NULL, NULL, admin_access_cb, admin,
 	    MHD_OPTION_EXTERNAL_LOGGER, admin_mhd_log_cb, admin,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -370,12 +375,12 @@ admin_start(struct admin *admin, char **cause)
 	    MHD_OPTION_END);
 	if (admin->mhd == NULL) {
 		*cause = xasprintf("cannot listen on %s port %d: %s",
-		    cfg->admin_bind, cfg->admin_port, admin->mhd_error != NULL ?
+		    cfg->admin_bind, admin->cfg_port, admin->mhd_error != NULL ?
 		    admin->mhd_error : "libmicrohttpd failed to start");
 		return (-1);
 	}
 	info = MHD_get_daemon_info(admin->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	admin->port = info != NULL ? info->port : cfg->admin_port;
+	admin->port = info != NULL ? info->port : admin->cfg_port;
 	info = MHD_get_daemon_info(admin->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	if (info == NULL) {
 		*cause = xasprintf("libmicrohttpd has no epoll fd");
@@ -390,19 +395,38 @@ admin_start(struct admin *admin, char **cause)
 	return (0);
 }
 
-struct admin *
-admin_new(struct daemon *d, char **cause)
+static struct admin *
+admin_new_on(struct daemon *d, int port, const struct admin_route *routes,
+    size_t nroutes, int open, char **cause)
 {
 	struct admin	*admin = xcalloc(1, sizeof *admin);
 
 	admin->magic = ADMIN_MAGIC;
 	admin->d = d;
+	admin->cfg_port = port;
+	admin->routes = routes;
+	admin->nroutes = nroutes;
+	admin->open = open;
 	if (admin_start(admin, cause) != 0) {
 		admin_free(admin);
 		return (NULL);
 	}
 	admin_run(admin);
 	return (admin);
+}
+
+struct admin *
+admin_new(struct daemon *d, char **cause)
+{
+	return (admin_new_on(d, d->cfg->admin_port, admin_routes,
+	    admin_nroutes, 0, cause));
+}
+
+struct admin *
+admin_new_metrics(struct daemon *d, char **cause)
+{
+	return (admin_new_on(d, d->cfg->metrics_port, admin_metrics_routes,
+	    admin_metrics_nroutes, 1, cause));
 }
 
 int

@@ -17,6 +17,11 @@ struct admin;
 #define ADMIN_MAX_BODY	(64 * 1024)
 
 struct admin	*admin_new(struct daemon *, char **cause);
+/*
+ * The metrics listener: cfg->admin_bind:cfg->metrics_port, serving only
+ * GET /metrics and GET /healthz, without the bearer token (for scrapers).
+ */
+struct admin	*admin_new_metrics(struct daemon *, char **cause);
 int		 admin_bound_port(const struct admin *);
 void		 admin_free(struct admin *);
 

@@ -10,7 +10,9 @@
 
 struct event_base;
 struct config;
+struct http;
 struct job;
+struct metrics;
 
 struct daemon {
 	struct event_base	*base;
@@ -19,6 +21,8 @@ struct daemon {
 	size_t			 njobs;
 	int64_t			 start_time_ms;	/* epoch ms the daemon started */
 	int			 stopping;	/* SIGTERM/SIGINT received */
+	struct http		*http;		/* S3 and catalog client, or NULL */
+	struct metrics		*metrics;	/* or NULL (tests) */
 };
 
 /* Find a job by its 32-hex id or by its name; NULL if none. */

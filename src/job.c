@@ -138,6 +138,25 @@ job_op_new(struct job *job, enum job_op_kind kind, int64_t now_ms)
 	return (op);
 }
 
+const double job_commit_bounds[JOB_COMMIT_BUCKETS] = {
+	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
+};
+
+void
+job_commit_observe(struct job *job, double seconds)
+{
+	size_t	i;
+
+	for (i = 0; i < JOB_COMMIT_BUCKETS; i++) {
+		if (seconds <= job_commit_bounds[i]) {
+			job->commit_hist[i]++;
+			break;
+		}
+	}
+	job->commit_count++;
+	job->commit_sum_s += seconds;
+}
+
 struct job_operation *
 job_op_find(struct job *job, const char *trigger_id)
 {

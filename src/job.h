@@ -104,6 +104,14 @@ struct job {
 	struct stream		*stream;	/* the runtime, NULL in tests */
 	int			 cancel_requested;
 
+	/* for metrics */
+#define JOB_COMMIT_BUCKETS	10
+	uint64_t		 commit_hist[JOB_COMMIT_BUCKETS]; /* not cumulative */
+	uint64_t		 commit_count;
+	double			 commit_sum_s;
+	uint64_t		 backpressure_ms;	/* fetch held back */
+	int64_t			 uncommitted_since_ms;	/* 0: all committed */
+
 	uint64_t		 records_in;
 	uint64_t		 records_committed;
 	int64_t			 last_commit_ms;	/* 0: never */
@@ -135,6 +143,10 @@ struct job_operation *job_op_find(struct job *, const char *trigger_id);
 /* Finish op: failure NULL on success; location copied if not NULL. */
 void		 job_op_finish(struct job_operation *, const char *failure,
 		    const char *location);
+/* Upper bounds (seconds) of the commit-duration histogram's buckets. */
+extern const double job_commit_bounds[JOB_COMMIT_BUCKETS];
+/* Count one commit of that many seconds in the histogram. */
+void		 job_commit_observe(struct job *, double seconds);
 /* Stable id: first 16 bytes of SHA-256("bronzed-job:" name), hex. */
 void		 job_id_from_name(const char *name, char out[JOB_ID_LEN + 1]);
 

@@ -21,6 +21,7 @@
 #include "http.h"
 #include "job.h"
 #include "log.h"
+#include "metrics.h"
 #include "s3.h"
 #include "state.h"
 #include "stream.h"
@@ -212,6 +213,7 @@ main_io_open(struct daemon *d, struct main_io *io, char **cause)
 		return (-1);
 	if ((io->http = http_new(d->base, NULL, cause)) == NULL)
 		return (-1);
+	d->http = io->http;
 	if (cfg->catalog_type == CONFIG_CATALOG_REST) {
 		memset(&ro, 0, sizeof ro);
 		ro.uri = cfg->catalog_uri;
@@ -253,6 +255,7 @@ main_io_close(struct daemon *d, struct main_io *io)
 		s3_free(io->s3);
 	if (io->http != NULL)
 		http_free(io->http);
+	d->http = NULL;
 	catalog_rest_free(io->rest);	/* after http: no callback pending */
 }
 
@@ -298,11 +301,22 @@ main_signal_hup_cb(evutil_socket_t sig, short what, void *arg)
 	log_info("SIGHUP received: reload is not supported yet, ignored");
 }
 
+/* Log where a listener is, bracketing an IPv6 address. */
+static void
+main_log_listener(const char *what, const char *host, int port,
+    const char *path)
+{
+	int	v6 = strchr(host, ':') != NULL;
+
+	log_info("%s on http://%s%s%s:%d%s", what, v6 ? "[" : "", host,
+	    v6 ? "]" : "", port, path);
+}
+
 static int
 main_run(struct daemon *d)
 {
 	struct event	*ev_term, *ev_int, *ev_hup;
-	struct admin	*admin;
+	struct admin	*admin, *madmin = NULL;
 	char		*cause = NULL;
 	size_t		 i;
 	int		 rc = 0;
@@ -330,8 +344,20 @@ main_run(struct daemon *d)
 		rc = 1;
 		goto out;
 	}
-	log_info("admin API on http://%s:%d/", d->cfg->admin_bind,
-	    admin_bound_port(admin));
+	main_log_listener("admin API", d->cfg->admin_bind,
+	    admin_bound_port(admin), "/");
+	d->metrics = metrics_new(d);
+	if (d->cfg->metrics_port != d->cfg->admin_port || d->cfg->metrics_port
+	    == 0) {
+		if ((madmin = admin_new_metrics(d, &cause)) == NULL) {
+			log_error("metrics listener: %s", cause);
+			free(cause);
+			rc = 1;
+			goto out_admin;
+		}
+		main_log_listener("metrics", d->cfg->admin_bind,
+		    admin_bound_port(madmin), "/metrics");
+	}
 	if (main_io_open(d, &main_io, &cause) == -1) {
 		log_error("%s", cause);
 		free(cause);
@@ -350,7 +376,10 @@ main_run(struct daemon *d)
 	log_info("bronzed stopped");
 out_admin:
 	main_io_close(d, &main_io);
+	admin_free(madmin);
 	admin_free(admin);
+	metrics_free(d->metrics);
+	d->metrics = NULL;
 out:
 	event_free(ev_hup);
 	event_free(ev_int);

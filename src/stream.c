@@ -75,6 +75,9 @@ struct stream {
 	size_t			 nriding;
 	int			 cancel;	/* stop as a cancel */
 	int			 sp_writes;	/* _metadata writes in flight */
+	int64_t			 open_since_ms;	/* first record since the seal */
+	int64_t			 sealed_since_ms; /* first of the sealed ones */
+	int64_t			 paused_ms;	/* fetch held back since, or 0 */
 
 	/* the checkpoint in flight */
 	char			*offsets_json;
@@ -87,6 +90,7 @@ struct stream {
 };
 
 static void	stream_restart(struct stream *, const char *, const char *);
+static void	stream_freshness(struct stream *);
 static void	stream_finish_stop(struct stream *);
 
 static int64_t
@@ -405,14 +409,34 @@ stream_record_cb(void *arg, const struct kafka_record *r)
 	stream_set_next(s, r->partition, r->offset + 1);
 	s->job->records_in++;
 	s->dirty = 1;
-	if (rc == 1)
+	if (s->open_since_ms == 0)
+		s->open_since_ms = r->timestamp_ms > 0 ? r->timestamp_ms :
+		    daemon_now_ms();
+	stream_freshness(s);
+	if (rc == 1) {
 		kafka_pause(s->kafka);
+		s->paused_ms = daemon_now_ms();
+	}
+}
+
+/* The job's oldest record not yet in a committed snapshot. */
+static void
+stream_freshness(struct stream *s)
+{
+	s->job->uncommitted_since_ms = s->sealed_since_ms != 0 ?
+	    s->sealed_since_ms : s->open_since_ms;
 }
 
 static void
 stream_drain_cb(void *arg)
 {
 	struct stream	*s = arg;
+
+	if (s->paused_ms != 0) {
+		s->job->backpressure_ms += (uint64_t)(daemon_now_ms() -
+		    s->paused_ms);
+		s->paused_ms = 0;
+	}
 
 	if (s->kafka != NULL && s->broken == NULL && !s->stopping)
 		kafka_resume(s->kafka);
@@ -785,6 +809,10 @@ stream_appended_cb(enum catalog_status st, int64_t id, const char *cause,
 	job->records_committed += job->history[0].records;
 	job->last_commit_ms = daemon_now_ms();
 	job_checkpoint_end(job, JOB_CKPT_COMPLETED, job->last_commit_ms, NULL);
+	job_commit_observe(job, (double)(job->history[0].end_ms -
+	    job->history[0].trigger_ms) / 1000.0);
+	s->sealed_since_ms = 0;
+	stream_freshness(s);
 	stream_ops_outcome(s, NULL, id);
 	log_debug("job %s: checkpoint %" PRIu64 " committed snapshot %" PRId64
 	    " (%zu files)", job->cfg->name, s->ckpt_id, id, s->nfiles);
@@ -821,6 +849,8 @@ stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
 	if (n == 0) {
 		job_checkpoint_end(s->job, JOB_CKPT_COMPLETED, daemon_now_ms(),
 		    NULL);
+		s->sealed_since_ms = 0;
+		stream_freshness(s);
 		stream_ops_outcome(s, NULL, 0);
 		stream_ckpt_done(s);
 		return;
@@ -876,6 +906,9 @@ stream_checkpoint(struct stream *s)
 		s->commit_offsets[s->ncommit++].offset = s->next[i];
 	}
 	s->dirty = 0;
+	if (s->sealed_since_ms == 0)	/* a failed one keeps its own */
+		s->sealed_since_ms = s->open_since_ms;
+	s->open_since_ms = 0;
 	stream_forget_revoked(s);	/* their records are in this seal */
 	sink_seal(s->sink, stream_sealed_cb, s);
 	return (0);
@@ -901,6 +934,15 @@ stream_finish_stop(struct stream *s)
 		    daemon_now_ms());
 	if (cb != NULL)
 		cb(s, s->stopped_arg);
+}
+
+size_t
+stream_positions(struct stream *s, struct kafka_position **out)
+{
+	*out = NULL;
+	if (s->kafka == NULL || s->closing)
+		return (0);
+	return (kafka_positions(s->kafka, out));
 }
 
 int

@@ -41,6 +41,9 @@ int		 stream_checkpoint(struct stream *);
 struct job_operation;
 int		 stream_trigger(struct stream *, struct job_operation *op,
 		    char **cause);
+/* The consumer's partitions with positions and lag (see kafka.h). */
+struct kafka_position;
+size_t		 stream_positions(struct stream *, struct kafka_position **);
 /* Cancel: stop consuming, no final checkpoint, the job ends CANCELED. */
 void		 stream_cancel(struct stream *);
 /* Final checkpoint, close the consumer, then cb (may be NULL). */
