@@ -195,6 +195,26 @@ admin_cluster_healthz(struct admin_req *req, struct admin_resp *resp)
 	admin_resp_json(resp, 200, body);
 }
 
+/* Why job is not ready (heap), or NULL. */
+static char *
+admin_cluster_not_ready(const struct daemon *d, const struct job *job)
+{
+	uint64_t	bound = d->cfg->ready_max_freshness_ms;
+	int64_t		age;
+
+	if (job->state != JOB_RUNNING)
+		return (xasprintf("job %s is %s", job->cfg->name,
+		    job_state_name(job->state)));
+	age = job->uncommitted_since_ms == 0 ? 0 :
+	    daemon_now_ms() - job->uncommitted_since_ms;
+	if (bound > 0 && age > (int64_t)bound)
+		return (xasprintf("job %s has records not committed for %lld "
+		    "s (admin.ready-max-freshness %llu s)", job->cfg->name,
+		    (long long)(age / 1000),
+		    (unsigned long long)(bound / 1000)));
+	return (NULL);
+}
+
 void
 admin_cluster_readyz(struct admin_req *req, struct admin_resp *resp)
 {
@@ -209,10 +229,9 @@ admin_cluster_readyz(struct admin_req *req, struct admin_resp *resp)
 		    cJSON_CreateString("daemon is stopping"));
 	for (i = 0; i < req->d->njobs; i++) {
 		job = req->d->jobs[i];
-		if (job->state == JOB_RUNNING)
+		reason = admin_cluster_not_ready(req->d, job);
+		if (reason == NULL)
 			continue;
-		reason = xasprintf("job %s is %s", job->cfg->name,
-		    job_state_name(job->state));
 		cJSON_AddItemToArray(reasons, cJSON_CreateString(reason));
 		free(reason);
 	}

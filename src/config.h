@@ -95,6 +95,7 @@ struct config {
 
 	uint64_t		 checkpoint_interval_ms;	/* default 10s */
 	uint64_t		 checkpoint_timeout_ms;		/* default 60s */
+	uint64_t		 ready_max_freshness_ms;	/* default 5m */
 
 	enum config_catalog_type catalog_type;	/* default filesystem */
 	char			*catalog_uri;	/* required for rest */

@@ -42,6 +42,7 @@ struct stream {
 	struct kafka		*kafka;
 	struct event		*tick;		/* checkpoint interval */
 	struct event		*restart;	/* restart backoff */
+	struct event		*ckpt_timer;	/* checkpoint.timeout */
 	int			 restart_s;
 
 	int64_t			*next;		/* per partition, -1 unknown */
@@ -92,6 +93,14 @@ struct stream {
 static void	stream_restart(struct stream *, const char *, const char *);
 static void	stream_freshness(struct stream *);
 static void	stream_finish_stop(struct stream *);
+
+static struct timeval *
+stream_tv(uint64_t ms, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	return (tv);
+}
 
 static int64_t
 stream_now_us(void)
@@ -549,9 +558,7 @@ stream_open_cb(enum catalog_status st, const char *why, void *arg)
 	job_set_state(s->job, JOB_RUNNING, daemon_now_ms());
 	log_info("job %s: RUNNING: %s -> %s", s->job->cfg->name,
 	    s->job->cfg->topic, s->job->cfg->table);
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	evtimer_add(s->tick, &tv);
+	evtimer_add(s->tick, stream_tv(ms, &tv));
 }
 
 void
@@ -667,7 +674,17 @@ stream_state_put(struct stream *s, enum state_ckpt_status status)
 static void
 stream_ckpt_done(struct stream *s)
 {
+	char	*why;
+
 	stream_ckpt_clear(s);
+	evtimer_del(s->ckpt_timer);
+	if (s->broken != NULL && !s->stopping && !s->closing) {
+		/* a write or Kafka failed while this checkpoint was in flight */
+		why = xstrdup(s->broken);
+		stream_restart(s, "WriteError", why);
+		free(why);
+		return;
+	}
 	if (s->nqueued > 0 && !s->closing)
 		(void)stream_checkpoint(s);
 	if (s->nrevoked > 0 && !s->stopping && !s->closing &&
@@ -870,23 +887,41 @@ stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
 	    stream_appended_cb, s);
 }
 
+/*
+ * checkpoint.timeout passed with the checkpoint still in flight: say so.
+ * Its requests are bounded by the HTTP client's retry budget, and a commit
+ * whose outcome may already be applied is never abandoned half-way, so
+ * it is left to settle (a failure then restarts the job from the table).
+ */
+static void
+stream_ckpt_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream	*s = arg;
+
+	if (!s->in_flight)
+		return;
+	job_add_exception(s->job, daemon_now_ms(), "CheckpointTimeout",
+	    "checkpoint %" PRIu64 " still in flight after checkpoint.timeout "
+	    "(%" PRIu64 " ms)", s->ckpt_id, s->d->cfg->checkpoint_timeout_ms);
+	log_warnx("job %s: checkpoint %" PRIu64 " still in flight after "
+	    "checkpoint.timeout", s->job->cfg->name, s->ckpt_id);
+}
+
 int
 stream_checkpoint(struct stream *s)
 {
 	struct job_checkpoint	*cp;
+	struct timeval		 tv;
 	size_t			 i;
 
 	if (s->in_flight || s->sink == NULL || s->closing)
 		return (-1);
-	if (!s->stopping && s->job->state == JOB_RUNNING) {
-		struct timeval tv;
-		uint64_t ms = s->d->cfg->checkpoint_interval_ms;
-
-		tv.tv_sec = (time_t)(ms / 1000);
-		tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-		evtimer_add(s->tick, &tv);
-	}
+	if (!s->stopping && s->job->state == JOB_RUNNING)
+		evtimer_add(s->tick, stream_tv(s->d->cfg->checkpoint_interval_ms,
+		    &tv));
 	s->in_flight = 1;
+	evtimer_add(s->ckpt_timer, stream_tv(s->d->cfg->checkpoint_timeout_ms,
+	    &tv));
 	cp = job_checkpoint_begin(s->job, ++s->ckpt_id, daemon_now_ms());
 	for (i = 0; i < s->nqueued; i++) {
 		s->queued[i]->checkpoint_id = s->ckpt_id;
@@ -1019,6 +1054,7 @@ stream_new(struct daemon *d, struct job *job, struct fileio *fio,
 	    job->cfg->table_name);
 	s->tick = evtimer_new(d->base, stream_tick_cb, s);
 	s->restart = evtimer_new(d->base, stream_restart_cb, s);
+	s->ckpt_timer = evtimer_new(d->base, stream_ckpt_timeout_cb, s);
 	return (s);
 }
 
@@ -1033,6 +1069,7 @@ stream_free(struct stream *s)
 	stream_ckpt_clear(s);
 	event_free(s->tick);
 	event_free(s->restart);
+	event_free(s->ckpt_timer);
 	catalog_table_clear(&s->table);
 	catalog_table_clear(&s->peek);
 	free(s->next);

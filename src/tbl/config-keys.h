@@ -29,6 +29,9 @@ CONFIG_KEY("admin.port", admin_port, PORT, "8082", 0, 65535,
 CONFIG_KEY("admin.token", admin_token, STRING, NULL, 0, 0,
     NULL, NULL, CONFIG_F_SECRET,
     "bearer token required by the admin API (unset: no authentication)")
+CONFIG_KEY("admin.ready-max-freshness", ready_max_freshness_ms, DURATION,
+    "5m", 0, CONFIG_DAY_MS, NULL, NULL, 0,
+    "/readyz fails while a job holds records uncommitted for longer (0: off)")
 CONFIG_KEY("metrics.port", metrics_port, PORT, "9091", 0, 65535,
     NULL, NULL, 0,
     "Prometheus metrics port (0 picks any free port)")

@@ -577,6 +577,7 @@ test_visit(void)
 	    "admin.bind=127.0.0.1\n"
 	    "admin.port=8082\n"
 	    "admin.token=tok3n *\n"
+	    "admin.ready-max-freshness=5m\n"
 	    "metrics.port=9091\n"
 	    "state.dir=/var/lib/bronzed\n"
 	    "checkpoint.interval=90s\n"
@@ -798,7 +799,7 @@ test_documented(void)
 		dc.conf = (const char *)conf.data;
 		dc.keys = 0;
 		config_visit(cfg, doc_cb, &dc);
-		TAP_CHECK_INT(dc.keys, 17 + 9);
+		TAP_CHECK_INT(dc.keys, 18 + 9);
 	}
 	config_free(cfg);
 	buf_free(&man);
