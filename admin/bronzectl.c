@@ -13,6 +13,7 @@
 
 #include "ctl-http.h"
 #include "ctl-jobs.h"
+#include "ctl-ops.h"
 #include "xmalloc.h"
 
 #define CTL_DEFAULT_URL		"http://127.0.0.1:8082"
@@ -27,10 +28,7 @@ struct ctl_command {
 
 static int	ctl_help(struct ctl *, int, char **);
 
-/*
- * Every command.  Later ones (checkpoint, savepoint, stop, cancel, restore,
- * savepoints, verify) slot in here.
- */
+/* Every command. */
 static const struct ctl_command ctl_commands[] = {
 	{ "jobs", "", "list the jobs (id, name, state, start, duration)",
 	    ctl_jobs_list },
@@ -38,6 +36,14 @@ static const struct ctl_command ctl_commands[] = {
 	    ctl_jobs_status },
 	{ "health", "", "readiness: exit 0 ready, 1 not ready, "
 	    "2 unreachable", ctl_jobs_health },
+	{ "checkpoint", "JOB", "take a checkpoint now and wait for it",
+	    ctl_ops_checkpoint },
+	{ "savepoint", "JOB [DIR] [--cancel]", "take a savepoint (then "
+	    "cancel the job), print its location", ctl_ops_savepoint },
+	{ "stop", "JOB [--savepoint DIR]", "stop with a savepoint: the job "
+	    "ends FINISHED", ctl_ops_stop },
+	{ "cancel", "JOB", "cancel the job (uncommitted records are read "
+	    "again at the next start)", ctl_ops_cancel },
 	{ "help", "", "show this help", ctl_help },
 };
 #define CTL_NCOMMANDS	(sizeof ctl_commands / sizeof ctl_commands[0])
@@ -57,7 +63,7 @@ ctl_usage(FILE *out)
 	    "  -V, --version          print the version and exit\n"
 	    "commands:\n", CTL_DEFAULT_URL, CTL_DEFAULT_TIMEOUT);
 	for (i = 0; i < CTL_NCOMMANDS; i++) {
-		fprintf(out, "  %-8s %-12s %s\n", ctl_commands[i].name,
+		fprintf(out, "  %-10s %-22s %s\n", ctl_commands[i].name,
 		    ctl_commands[i].args, ctl_commands[i].help);
 	}
 }

@@ -4,7 +4,7 @@
 // end_to_end_duration, a manual checkpoint, a savepoint whose _metadata
 // exists, stop-with-savepoint, cancel, exceptions, and the errors a
 // mistyped command gets.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
@@ -76,6 +76,18 @@ t.ok(meta && meta['job-id'] === ID && meta.table === 'market_data.bronze_binance
   meta['kafka-offsets']['binance.raw'], 'the _metadata names job, table and offsets');
 const after = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/checkpoints | jq '.latest.savepoint'`));
 t.ok(after && after.is_savepoint && after.checkpoint_type === 'SAVEPOINT', 'latest.savepoint is set');
+
+// the same through bronzectl
+const ctlPath = process.env.BRONZECTL || path.join(process.env.BRONZE_BUILDDIR || '.', 'admin/bronzectl');
+const ctl = (...args) => spawnSync(ctlPath, ['-u', d.url, ...args], { encoding: 'utf8', timeout: 60000 });
+let r = ctl('checkpoint', 'binance');
+t.ok(r.status === 0 && /^checkpoint \d+ completed$/m.test(r.stdout), `bronzectl checkpoint: ${r.stdout.trim()}`, r.stderr);
+r = ctl('savepoint', 'binance', spDir);
+t.ok(r.status === 0 && r.stdout.includes(`savepoint completed: file:${spDir}/savepoint-`), `bronzectl savepoint: ${r.stdout.trim()}`, r.stderr);
+r = ctl('--json', 'savepoint', 'binance', 'relative/dir');
+t.ok(r.status === 1 && /400/.test(r.stderr), 'bronzectl savepoint with a relative dir: exit 1 with the 400', r.stderr);
+r = ctl('savepoint');
+t.eq(r.status, 64, 'bronzectl savepoint without a job: usage, exit 64');
 
 // errors an operator can hit
 const bad = (cmd) => sh(`curl -s -o /dev/null -w '%{http_code}' ${cmd}`);

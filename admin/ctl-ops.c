@@ -1,0 +1,240 @@
+/*
+ * ctl-ops.c: checkpoint, savepoint, stop and cancel (see ctl-ops.h).  A
+ * trigger answers a request id; the command then polls the operation's
+ * status, printing a dot a second on a terminal, until it completes or
+ * the wait (CTL_OPS_WAIT_S) runs out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "ctl-http.h"
+#include "ctl-ops.h"
+#include "xmalloc.h"
+
+#define CTL_OPS_WAIT_S	600
+#define CTL_OPS_POLL_MS	250
+
+/* The JSON string of key in obj, or NULL. */
+static const char *
+ctl_ops_str(const cJSON *obj, const char *key)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return (cJSON_IsString(v) ? v->valuestring : NULL);
+}
+
+/* POST body to path; 0 and the request id (heap), or an exit status. */
+static int
+ctl_ops_trigger(const struct ctl *ctl, const char *path, const char *body,
+    char **id)
+{
+	struct ctl_reply	 reply;
+	const char		*rid;
+	int			 rc;
+
+	if ((rc = ctl_http_request(ctl, "POST", path, body, &reply)) != 0)
+		return (rc);
+	rid = ctl_ops_str(reply.json, "request-id");
+	if (reply.status / 100 != 2 || rid == NULL) {
+		rc = ctl_http_fail("POST", path, &reply);
+		ctl_http_reply_free(&reply);
+		return (rc);
+	}
+	*id = xstrdup(rid);
+	ctl_http_reply_free(&reply);
+	return (0);
+}
+
+/* Poll path until COMPLETED: 0 with the operation in *reply. */
+static int
+ctl_ops_wait(const struct ctl *ctl, const char *path, struct ctl_reply *reply)
+{
+	const struct timespec	 pause = { 0, CTL_OPS_POLL_MS * 1000000L };
+	const cJSON		*st;
+	time_t			 end = time(NULL) + CTL_OPS_WAIT_S, dot = 0;
+	int			 rc, tty = isatty(STDERR_FILENO);
+
+	for (;;) {
+		if ((rc = ctl_http_get(ctl, path, reply)) != 0)
+			return (rc);
+		st = cJSON_GetObjectItemCaseSensitive(reply->json, "status");
+		if (strcmp(ctl_ops_str(st, "id") ? ctl_ops_str(st, "id") : "",
+		    "COMPLETED") == 0)
+			break;
+		ctl_http_reply_free(reply);
+		if (time(NULL) > end) {
+			fprintf(stderr, "\nbronzectl: still in progress after "
+			    "%d s: %s\n", CTL_OPS_WAIT_S, path);
+			return (CTL_EXIT_FAIL);
+		}
+		if (tty && time(NULL) != dot) {
+			fputc('.', stderr);
+			dot = time(NULL);
+		}
+		nanosleep(&pause, NULL);
+	}
+	if (tty && dot != 0)
+		fputc('\n', stderr);
+	return (0);
+}
+
+/* The failure of a completed operation (either spelling), or NULL. */
+static const cJSON *
+ctl_ops_failure(const cJSON *op)
+{
+	const cJSON	*f = cJSON_GetObjectItemCaseSensitive(op, "failure-cause");
+
+	return (f != NULL ? f : cJSON_GetObjectItemCaseSensitive(op,
+	    "failureCause"));
+}
+
+/* Trigger at trigger_path, wait at status_path/<id>, report. */
+static int
+ctl_ops_run(const struct ctl *ctl, const char *what, const char *trigger_path,
+    const char *status_prefix, const char *body)
+{
+	struct ctl_reply	 reply;
+	const cJSON		*op, *fail;
+	char			*id = NULL, *path;
+	int			 rc;
+
+	if ((rc = ctl_ops_trigger(ctl, trigger_path, body, &id)) != 0)
+		return (rc);
+	path = xasprintf("%s/%s", status_prefix, id);
+	free(id);
+	rc = ctl_ops_wait(ctl, path, &reply);
+	free(path);
+	if (rc != 0)
+		return (rc);
+	op = cJSON_GetObjectItemCaseSensitive(reply.json, "operation");
+	fail = ctl_ops_failure(op);
+	if (ctl->json)
+		printf("%s\n", reply.body);
+	else if (fail != NULL)
+		fprintf(stderr, "bronzectl: %s failed: %s\n", what,
+		    ctl_ops_str(fail, "stack-trace") ? ctl_ops_str(fail,
+		    "stack-trace") : "unknown cause");
+	else if (ctl_ops_str(op, "location") != NULL)
+		printf("%s completed: %s\n", what, ctl_ops_str(op, "location"));
+	else
+		printf("%s %.0f completed\n", what, cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(op, "checkpointId")));
+	ctl_http_reply_free(&reply);
+	return (fail != NULL ? CTL_EXIT_FAIL : CTL_EXIT_OK);
+}
+
+static int
+ctl_ops_usage(const char *usage)
+{
+	fprintf(stderr, "usage: bronzectl %s\n", usage);
+	return (CTL_EXIT_USAGE);
+}
+
+/* A JSON body {key: dir} (or {} without a dir), plus extra. */
+static char *
+ctl_ops_body(const char *key, const char *dir, const char *extra)
+{
+	cJSON	*o = cJSON_CreateObject();
+	char	*text;
+
+	if (dir != NULL)
+		cJSON_AddStringToObject(o, key, dir);
+	if (extra != NULL)
+		cJSON_AddTrueToObject(o, extra);
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return (text);
+}
+
+int
+ctl_ops_checkpoint(struct ctl *ctl, int argc, char **argv)
+{
+	char	*trigger, *status;
+	int	 rc;
+
+	if (argc != 2)
+		return (ctl_ops_usage("checkpoint JOB"));
+	trigger = xasprintf("/jobs/%s/checkpoints", argv[1]);
+	status = xasprintf("/jobs/%s/checkpoints", argv[1]);
+	rc = ctl_ops_run(ctl, "checkpoint", trigger, status, "{}");
+	free(trigger);
+	free(status);
+	return (rc);
+}
+
+/* savepoint JOB [DIR] [--cancel] */
+int
+ctl_ops_savepoint(struct ctl *ctl, int argc, char **argv)
+{
+	const char	*dir = NULL;
+	char		*path, *body;
+	int		 i, cancel = 0, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--cancel") == 0)
+			cancel = 1;
+		else if (i > 1 && dir == NULL && argv[i][0] != '-')
+			dir = argv[i];
+		else if (i > 1)
+			return (ctl_ops_usage("savepoint JOB [DIR] [--cancel]"));
+	}
+	if (argc < 2 || argv[1][0] == '-')
+		return (ctl_ops_usage("savepoint JOB [DIR] [--cancel]"));
+	path = xasprintf("/jobs/%s/savepoints", argv[1]);
+	body = ctl_ops_body("target-directory", dir, cancel ? "cancel-job" :
+	    NULL);
+	rc = ctl_ops_run(ctl, "savepoint", path, path, body);
+	free(body);
+	free(path);
+	return (rc);
+}
+
+/* stop JOB [--savepoint DIR] */
+int
+ctl_ops_stop(struct ctl *ctl, int argc, char **argv)
+{
+	char	*trigger, *status, *body;
+	int	 rc;
+
+	if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--savepoint") == 0))
+		return (ctl_ops_usage("stop JOB [--savepoint DIR]"));
+	trigger = xasprintf("/jobs/%s/stop", argv[1]);
+	status = xasprintf("/jobs/%s/savepoints", argv[1]);
+	body = ctl_ops_body("targetDirectory", argc == 4 ? argv[3] : NULL,
+	    NULL);
+	rc = ctl_ops_run(ctl, "stop with savepoint", trigger, status, body);
+	free(body);
+	free(trigger);
+	free(status);
+	return (rc);
+}
+
+int
+ctl_ops_cancel(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_reply	 reply;
+	char			*path;
+	int			 rc;
+
+	if (argc != 2)
+		return (ctl_ops_usage("cancel JOB"));
+	path = xasprintf("/jobs/%s?mode=cancel", argv[1]);
+	if ((rc = ctl_http_request(ctl, "PATCH", path, NULL, &reply)) != 0) {
+		free(path);
+		return (rc);
+	}
+	if (reply.status / 100 != 2)
+		rc = ctl_http_fail("PATCH", path, &reply);
+	else if (!ctl->json)
+		printf("job %s canceled\n", argv[1]);
+	else
+		printf("{}\n");
+	ctl_http_reply_free(&reply);
+	free(path);
+	return (rc);
+}
