@@ -42,6 +42,8 @@ static const struct ctl_command ctl_commands[] = {
 	    "cancel the job), print its location", ctl_ops_savepoint },
 	{ "stop", "JOB [--savepoint DIR]", "stop with a savepoint: the job "
 	    "ends FINISHED", ctl_ops_stop },
+	{ "restore", "JOB PATH [--allow-duplicates]", "start the job from a "
+	    "savepoint (refused if it would duplicate rows)", ctl_ops_restore },
 	{ "cancel", "JOB", "cancel the job (uncommitted records are read "
 	    "again at the next start)", ctl_ops_cancel },
 	{ "help", "", "show this help", ctl_help },
@@ -63,7 +65,7 @@ ctl_usage(FILE *out)
 	    "  -V, --version          print the version and exit\n"
 	    "commands:\n", CTL_DEFAULT_URL, CTL_DEFAULT_TIMEOUT);
 	for (i = 0; i < CTL_NCOMMANDS; i++) {
-		fprintf(out, "  %-10s %-22s %s\n", ctl_commands[i].name,
+		fprintf(out, "  %-10s %-32s %s\n", ctl_commands[i].name,
 		    ctl_commands[i].args, ctl_commands[i].help);
 	}
 }

@@ -238,3 +238,28 @@ ctl_ops_cancel(struct ctl *ctl, int argc, char **argv)
 	free(path);
 	return (rc);
 }
+
+/* restore JOB PATH [--allow-duplicates] */
+int
+ctl_ops_restore(struct ctl *ctl, int argc, char **argv)
+{
+	cJSON	*o;
+	char	*trigger, *status, *body;
+	int	 rc, allow = argc == 4 &&
+		    strcmp(argv[3], "--allow-duplicates") == 0;
+
+	if (argc != 3 && !allow)
+		return (ctl_ops_usage("restore JOB PATH [--allow-duplicates]"));
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "savepointPath", argv[2]);
+	cJSON_AddBoolToObject(o, "allowDuplicates", allow);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	trigger = xasprintf("/jobs/%s/restore", argv[1]);
+	status = xasprintf("/jobs/%s/restore", argv[1]);
+	rc = ctl_ops_run(ctl, "restore", trigger, status, body);
+	free(body);
+	free(trigger);
+	free(status);
+	return (rc);
+}

@@ -321,7 +321,8 @@ admin_ckpt_op_status(struct admin_req *req, struct admin_resp *resp,
 	if (op == NULL || op->kind != kind) {
 		admin_resp_error(resp, 404, "There is no %s operation with "
 		    "triggerId=%s for job %s.", kind == JOB_OP_SAVEPOINT ?
-		    "savepoint" : "checkpoint", t, req->job->id);
+		    "savepoint" : kind == JOB_OP_RESTORE ? "restore" :
+		    "checkpoint", t, req->job->id);
 		return;
 	}
 	body = cJSON_CreateObject();
@@ -335,7 +336,7 @@ admin_ckpt_op_status(struct admin_req *req, struct admin_resp *resp,
 	}
 	o = cJSON_AddObjectToObject(body, "operation");
 	if (op->failure != NULL)
-		cJSON_AddItemToObject(o, kind == JOB_OP_SAVEPOINT ?
+		cJSON_AddItemToObject(o, kind != JOB_OP_CHECKPOINT ?
 		    "failure-cause" : "failureCause",
 		    admin_ckpt_throwable(op->failure));
 	else if (kind == JOB_OP_CHECKPOINT)
@@ -418,6 +419,52 @@ admin_ckpt_stop(struct admin_req *req, struct admin_resp *resp)
 		return;
 	(void)admin_ckpt_start(req, resp, JOB_OP_SAVEPOINT, target,
 	    JOB_OP_THEN_STOP);
+}
+
+void
+admin_ckpt_restore(struct admin_req *req, struct admin_resp *resp)
+{
+	const cJSON		*path, *allow;
+	struct job		*job = req->job;
+	struct job_operation	*op;
+	char			*cause = NULL;
+
+	path = cJSON_GetObjectItemCaseSensitive(req->json, "savepointPath");
+	allow = cJSON_GetObjectItemCaseSensitive(req->json, "allowDuplicates");
+	if (!cJSON_IsString(path) || (allow != NULL && !cJSON_IsBool(allow))) {
+		admin_resp_error(resp, 400, "Body: {\"savepointPath\": "
+		    "string, \"allowDuplicates\": boolean (optional)}.");
+		return;
+	}
+	if (savepoint_check_target(path->valuestring, &cause) == -1) {
+		admin_resp_error(resp, 400, "Property [savepointPath]: %s.",
+		    cause);
+		free(cause);
+		return;
+	}
+	if (job->stream == NULL) {
+		admin_resp_error(resp, 409, "Job %s has no runtime.", job->id);
+		return;
+	}
+	if ((op = job_op_new(job, JOB_OP_RESTORE, daemon_now_ms())) == NULL) {
+		admin_resp_error(resp, 429, "Too many operations in progress "
+		    "for job %s.", job->id);
+		return;
+	}
+	if (stream_restore(job->stream, path->valuestring, cJSON_IsTrue(allow),
+	    op, &cause) == -1) {
+		job_op_finish(op, cause, NULL);
+		admin_resp_error(resp, 409, "%s", cause);
+		free(cause);
+		return;
+	}
+	admin_ckpt_accepted(resp, op);
+}
+
+void
+admin_ckpt_restore_status(struct admin_req *req, struct admin_resp *resp)
+{
+	admin_ckpt_op_status(req, resp, JOB_OP_RESTORE);
 }
 
 void

@@ -18,6 +18,8 @@ void	admin_ckpt_status(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_savepoint(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_savepoint_status(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_stop(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_restore(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_restore_status(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_cancel(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_exceptions(struct admin_req *, struct admin_resp *);
 

@@ -46,6 +46,8 @@ const struct admin_route admin_routes[] = {
 	{ "GET", "/jobs/:jobid/savepoints/:triggerid",
 	    admin_ckpt_savepoint_status },
 	{ "POST", "/jobs/:jobid/stop", admin_ckpt_stop },
+	{ "POST", "/jobs/:jobid/restore", admin_ckpt_restore },
+	{ "GET", "/jobs/:jobid/restore/:triggerid", admin_ckpt_restore_status },
 	{ "GET", "/jobs/:jobid/exceptions", admin_ckpt_exceptions },
 	{ "GET", "/jobs/:jobid/metrics", admin_metrics_job },
 	{ "GET", "/jobs/metrics", admin_metrics_jobs },

@@ -49,7 +49,8 @@ struct job_checkpoint {
 /* An asynchronous operation of the admin API (Flink's trigger ids). */
 enum job_op_kind {
 	JOB_OP_CHECKPOINT = 0,
-	JOB_OP_SAVEPOINT
+	JOB_OP_SAVEPOINT,
+	JOB_OP_RESTORE
 };
 
 #define JOB_OPS		16	/* operations kept, newest replace oldest */

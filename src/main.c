@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "s3.h"
+#include "savepoint.h"
 #include "state.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -87,6 +88,34 @@ struct main_io {
 
 static struct main_io main_io;
 
+/* --from-savepoint JOB=PATH, in the order given. */
+#define MAIN_MAX_RESTORES	64
+static struct {
+	char	*job;
+	char	*path;
+}		 main_restores[MAIN_MAX_RESTORES];
+static size_t	 main_nrestores;
+
+/* Register the command line's restores on the streams, before they start. */
+static void
+main_io_restores(struct daemon *d, struct main_io *io)
+{
+	struct job	*job;
+	char		*cause = NULL;
+	size_t		 i;
+
+	for (i = 0; i < main_nrestores; i++) {
+		job = daemon_find_job(d, main_restores[i].job);
+		if (stream_restore(job->stream, main_restores[i].path, 0, NULL,
+		    &cause) == -1) {
+			log_warnx("--from-savepoint %s: %s", main_restores[i].job,
+			    cause);
+			free(cause);
+			cause = NULL;
+		}
+	}
+}
+
 /* An S3 setting: the config file's, else the REST catalog's, else NULL. */
 static const char *
 main_s3_setting(struct catalog_rest *rest, const char *file_value,
@@ -146,8 +175,10 @@ main_io_start_jobs(struct daemon *d, struct main_io *io)
 		io->streams[i] = stream_new(d, d->jobs[i], io->fio, io->cat,
 		    io->state);
 		d->jobs[i]->stream = io->streams[i];
-		stream_start(io->streams[i]);
 	}
+	main_io_restores(d, io);
+	for (i = 0; i < d->njobs; i++)
+		stream_start(io->streams[i]);
 	io->running = d->njobs;
 }
 
@@ -391,6 +422,31 @@ out:
 	return (rc);
 }
 
+/* JOB=PATH of --from-savepoint: 0, or -1 after saying why. */
+static int
+main_parse_restore(const char *arg)
+{
+	const char	*eq = strchr(arg, '=');
+	char		*cause = NULL;
+
+	if (eq == NULL || eq == arg || eq[1] == '\0') {
+		log_error("--from-savepoint %s: expected JOB=PATH", arg);
+		return (-1);
+	}
+	if (main_nrestores == MAIN_MAX_RESTORES) {
+		log_error("--from-savepoint: at most %d", MAIN_MAX_RESTORES);
+		return (-1);
+	}
+	if (savepoint_check_target(eq + 1, &cause) == -1) {
+		log_error("--from-savepoint %s: %s", arg, cause);
+		free(cause);
+		return (-1);
+	}
+	main_restores[main_nrestores].job = xstrndup(arg, (size_t)(eq - arg));
+	main_restores[main_nrestores++].path = xstrdup(eq + 1);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -406,6 +462,7 @@ main(int argc, char **argv)
 	struct daemon	 d;
 	const char	*path = DEFAULT_CONFIG;
 	char		*cause = NULL;
+	size_t		 i;
 	int		 ch, check_only = 0, verbose = 0, rc;
 
 	memset(&d, 0, sizeof d);
@@ -419,9 +476,9 @@ main(int argc, char **argv)
 			check_only = 1;
 			break;
 		case 'S':
-			log_error("--from-savepoint: savepoints are not "
-			    "implemented yet");
-			return (2);
+			if (main_parse_restore(optarg) == -1)
+				return (2);
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -448,6 +505,14 @@ main(int argc, char **argv)
 		free(cause);
 		return (CONFIG_EXIT_ERROR);
 	}
+	for (i = 0; i < main_nrestores; i++) {
+		if (config_find_job(d.cfg, main_restores[i].job) == NULL) {
+			log_error("--from-savepoint: no job %s in %s",
+			    main_restores[i].job, path);
+			config_free(d.cfg);
+			return (2);
+		}
+	}
 	if (check_only) {
 		printf("%s: configuration OK (%zu job(s))\n", path,
 		    d.cfg->njobs);
@@ -456,5 +521,9 @@ main(int argc, char **argv)
 	}
 	rc = main_run(&d);
 	config_free(d.cfg);
+	for (i = 0; i < main_nrestores; i++) {
+		free(main_restores[i].job);
+		free(main_restores[i].path);
+	}
 	return (rc);
 }

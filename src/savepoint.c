@@ -61,6 +61,8 @@ savepoint_check_target(const char *target, char **cause)
 		path = target + 6;
 	else if (strncmp(target, "file://", 7) == 0)
 		path = target + 7;
+	else if (strncmp(target, "file:/", 6) == 0)	/* Flink's form */
+		path = target + 5;
 	else if (target[0] == '/')
 		path = target;
 	else if (strstr(target, "://") != NULL)
@@ -151,4 +153,68 @@ savepoint_parse(const char *text, size_t len, char **cause)
 		return (NULL);
 	}
 	return (root);
+}
+
+/* Compare one partition; -1 and *cause if the restore must be refused. */
+static int
+savepoint_check_partition(const char *topic, const char *p, int64_t sp,
+    int64_t table, int allow_duplicates, char **cause)
+{
+	if (table >= 0 && table < sp) {
+		*cause = xasprintf("the table lacks records %" PRId64 "..%"
+		    PRId64 " of %s partition %s that the savepoint counts as "
+		    "committed: restoring would skip them", table, sp - 1,
+		    topic, p);
+		return (-1);
+	}
+	if (table > sp && !allow_duplicates) {
+		*cause = xasprintf("the table already holds %s partition %s up "
+		    "to offset %" PRId64 ", past the savepoint's %" PRId64
+		    ": restoring would commit %" PRId64 " records twice "
+		    "(allow duplicates to do it anyway)", topic, p, table, sp,
+		    table - sp);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+savepoint_restore_plan(const cJSON *sp, const char *job_id, const char *fp,
+    const char *topic, const cJSON *table_offsets, int allow_duplicates,
+    cJSON **plan, char **cause)
+{
+	const char	*id = json_object_string(sp, "job-id");
+	const char	*spfp = json_object_string(sp, "config-fingerprint");
+	const cJSON	*off, *tt, *p;
+	int64_t		 v, tv;
+
+	*plan = NULL;
+	if (id == NULL || strcmp(id, job_id) != 0) {
+		*cause = xasprintf("a savepoint of job %s, not of %s",
+		    id != NULL ? id : "(none)", job_id);
+		return (-1);
+	}
+	if (spfp == NULL || strcmp(spfp, fp) != 0) {
+		*cause = xstrdup("the savepoint was taken with another topic, "
+		    "table, partitioning or value type");
+		return (-1);
+	}
+	off = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    sp, "kafka-offsets"), topic);
+	tt = cJSON_GetObjectItemCaseSensitive(table_offsets, topic);
+	cJSON_ArrayForEach(p, off) {
+		if (json_get_int64(p, &v) != 0 || v < 0) {
+			*cause = xasprintf("bad offset for partition %s",
+			    p->string);
+			return (-1);
+		}
+		if (json_get_int64(cJSON_GetObjectItemCaseSensitive(tt,
+		    p->string), &tv) != 0)
+			tv = -1;
+		if (savepoint_check_partition(topic, p->string, v, tv,
+		    allow_duplicates, cause) == -1)
+			return (-1);
+	}
+	*plan = off != NULL ? cJSON_Duplicate(off, 1) : cJSON_CreateObject();
+	return (0);
 }

@@ -4,7 +4,8 @@
  * <target>/savepoint-<first 6 of job id>-<12 hex>/_metadata naming the
  * job, the table, the snapshot, the checkpoint and the Kafka offsets it
  * reached.  Targets are absolute local paths, file://, s3:// or s3a://
- * URLs; anything else (relative paths, "..", other schemes) is refused.
+ * URLs (and Flink's file:/path); anything else (relative paths, "..",
+ * other schemes) is refused.
  */
 #ifndef BRONZE_SAVEPOINT_H
 #define BRONZE_SAVEPOINT_H
@@ -37,5 +38,19 @@ char	*savepoint_new_dir(const char *target, const char *job_id);
 char	*savepoint_metadata(const struct savepoint_info *);
 /* Parse a _metadata document: a new tree, or NULL and *cause. */
 cJSON	*savepoint_parse(const char *text, size_t len, char **cause);
+
+/*
+ * Decide a restore of job_id (config fingerprint fp, topic) from sp (a
+ * parsed _metadata) against what the job committed to the table
+ * (table_offsets {"topic":{"p":next}}, NULL if nothing).  Refused (-1,
+ * *cause) if the savepoint is another job's or another config's, if the
+ * table lacks records the savepoint says are committed (a gap), or, unless
+ * allow_duplicates, if the table already holds records past the
+ * savepoint's offsets (they would be committed twice).  0 and *plan: the
+ * offsets to start from, {"p":next} (a new tree).
+ */
+int	 savepoint_restore_plan(const cJSON *sp, const char *job_id,
+	    const char *fp, const char *topic, const cJSON *table_offsets,
+	    int allow_duplicates, cJSON **plan, char **cause);
 
 #endif

@@ -75,6 +75,12 @@ struct stream {
 	struct job_operation	*riding[JOB_OPS];
 	size_t			 nriding;
 	int			 cancel;	/* stop as a cancel */
+
+	/* a restore from a savepoint, decided when the table is open */
+	char			*restore_path;	/* its _metadata */
+	int			 restore_allow;	/* duplicates allowed */
+	struct job_operation	*restore_op;	/* or NULL (command line) */
+	enum job_state		 restore_prev;	/* stopped state, or RUNNING */
 	int			 sp_writes;	/* _metadata writes in flight */
 	int64_t			 open_since_ms;	/* first record since the seal */
 	int64_t			 sealed_since_ms; /* first of the sealed ones */
@@ -523,13 +529,98 @@ stream_start_kafka(struct stream *s, char **cause)
 	return (kafka_start(s->kafka, cause));
 }
 
+static void	stream_open_finish(struct stream *);
+
+/* The restore is settled: report to its operation, forget it. */
+static void
+stream_restore_done(struct stream *s, const char *failure)
+{
+	if (s->restore_op != NULL)
+		job_op_finish(s->restore_op, failure, failure == NULL ?
+		    s->restore_path : NULL);
+	if (failure != NULL) {
+		job_add_exception(s->job, daemon_now_ms(), "RestoreRefused",
+		    "%s", failure);
+		log_warnx("job %s: restore from %s refused: %s",
+		    s->job->cfg->name, s->restore_path, failure);
+	}
+	free(s->restore_path);
+	s->restore_path = NULL;
+	s->restore_op = NULL;
+}
+
+/* Decide the restore from the _metadata read and the table's offsets. */
+static int
+stream_restore_decide(struct stream *s, const struct buf *text, char **cause)
+{
+	cJSON		*sp, *table = NULL, *plan = NULL, *p;
+	char		 fp[65];
+	int64_t		 ckpt = 0, v;
+	int		 rc;
+
+	if ((sp = savepoint_parse((const char *)text->data, text->len,
+	    cause)) == NULL)
+		return (-1);
+	savepoint_fingerprint(s->job->cfg, fp);
+	rc = ice_meta_job_state(s->table.meta, s->job->id, NULL, &ckpt, &table,
+	    cause);
+	if (rc != -1)
+		rc = savepoint_restore_plan(sp, s->job->id, fp,
+		    s->job->cfg->topic, table, s->restore_allow, &plan, cause);
+	cJSON_ArrayForEach(p, plan) {
+		if (json_get_int64(p, &v) == 0)
+			stream_set_next(s, atoi(p->string), v);
+	}
+	cJSON_Delete(plan);
+	cJSON_Delete(table);
+	cJSON_Delete(sp);
+	return (rc);
+}
+
+static void
+stream_restore_read_cb(struct fileio_result *r, void *arg)
+{
+	struct stream	*s = arg;
+	char		*cause = NULL;
+
+	if (s->stopping) {
+		stream_restore_done(s, "the job stopped first");
+		stream_finish_stop(s);
+		return;
+	}
+	if (r->status != FILEIO_OK)
+		cause = xasprintf("%s: %s", s->restore_path, r->error);
+	else if (stream_restore_decide(s, r->data, &cause) == 0) {
+		log_info("job %s: restored from %s", s->job->cfg->name,
+		    s->restore_path);
+		stream_restore_done(s, NULL);
+		stream_open_finish(s);
+		return;
+	}
+	stream_restore_done(s, cause);
+	free(cause);
+	if (s->restore_prev == JOB_RUNNING) {
+		stream_open_finish(s);		/* carry on from the table */
+		return;
+	}
+	s->stopping = 1;			/* back to where it was */
+	job_set_state(s->job, s->restore_prev, daemon_now_ms());
+}
+
+static void
+stream_restore_read(struct stream *s)
+{
+	char	*file = xasprintf("%s/_metadata", s->restore_path);
+
+	fileio_read(s->fio, file, 1024 * 1024, stream_restore_read_cb, s);
+	free(file);
+}
+
 static void
 stream_open_cb(enum catalog_status st, const char *why, void *arg)
 {
 	struct stream	*s = arg;
-	struct timeval	 tv;
 	char		*cause = NULL;
-	uint64_t	 ms = s->d->cfg->checkpoint_interval_ms;
 
 	s->starting = 0;
 	if (s->stopping) {		/* stopped while the table opened */
@@ -547,6 +638,21 @@ stream_open_cb(enum catalog_status st, const char *why, void *arg)
 		return;
 	}
 	stream_resolve_prepared(s);
+	if (s->restore_path != NULL) {
+		stream_restore_read(s);		/* then stream_open_finish */
+		return;
+	}
+	stream_open_finish(s);
+}
+
+/* The table is open and the offsets known: consume. */
+static void
+stream_open_finish(struct stream *s)
+{
+	struct timeval	 tv;
+	char		*cause = NULL;
+	uint64_t	 ms = s->d->cfg->checkpoint_interval_ms;
+
 	s->sink = sink_new(s->fio, s->table.location, s->job->cfg, &s->ids,
 	    stream_drain_cb, s);
 	if (stream_start_kafka(s, &cause) == -1) {
@@ -971,6 +1077,72 @@ stream_finish_stop(struct stream *s)
 		cb(s, s->stopped_arg);
 }
 
+/* Tear down and start again at once (no failure: no backoff, no count). */
+static void
+stream_relaunch(struct stream *s)
+{
+	evtimer_del(s->tick);
+	s->gen++;
+	s->pending = NULL;
+	s->npending = 0;
+	s->restart_s = 0;
+	free(s->broken);
+	s->broken = NULL;
+	s->dirty = 0;
+	job_set_state(s->job, JOB_RESTARTING, daemon_now_ms());
+	if (s->kafka != NULL) {
+		if (!s->closing) {
+			s->closing = 1;
+			kafka_close(s->kafka);
+		}
+		return;
+	}
+	stream_torn_down(s);
+}
+
+int
+stream_restore(struct stream *s, const char *path, int allow_duplicates,
+    struct job_operation *op, char **cause)
+{
+	size_t	n;
+
+	if (s->restore_path != NULL) {
+		*cause = xstrdup("a restore is already in progress");
+		return (-1);
+	}
+	if (s->in_flight || s->closing || s->peeking ||
+	    (s->stopping && s->stopped != NULL) || s->d->stopping) {
+		*cause = xstrdup("the job is busy (a checkpoint, a stop or a "
+		    "restart is in progress): try again");
+		return (-1);
+	}
+	s->restore_path = xstrdup(strncmp(path, "file:", 5) == 0 &&
+	    strncmp(path, "file://", 7) != 0 ? path + 5 : path);
+	n = strlen(s->restore_path);
+	if (n > 10 && strcmp(s->restore_path + n - 10, "/_metadata") == 0)
+		s->restore_path[n - 10] = '\0';
+	s->restore_allow = allow_duplicates;
+	s->restore_op = op;
+	s->restore_prev = job_state_is_terminal(s->job->state) ?
+	    s->job->state : JOB_RUNNING;
+	if (op == NULL && s->job->state == JOB_CREATED)
+		s->restore_prev = JOB_FAILED;	/* --from-savepoint refused */
+	log_info("job %s: restoring from savepoint %s", s->job->cfg->name,
+	    s->restore_path);
+	if (s->starting || s->job->state == JOB_CREATED)
+		return (0);		/* stream_open_cb decides */
+	if (s->stopping) {		/* a stopped job starts again */
+		s->stopping = 0;
+		s->cancel = 0;
+		s->job->end_time_ms = -1;
+		job_set_state(s->job, JOB_RESTARTING, daemon_now_ms());
+		stream_start(s);
+		return (0);
+	}
+	stream_relaunch(s);
+	return (0);
+}
+
 size_t
 stream_positions(struct stream *s, struct kafka_position **out)
 {
@@ -1075,6 +1247,7 @@ stream_free(struct stream *s)
 	free(s->next);
 	free(s->base);
 	free(s->revoked);
+	free(s->restore_path);
 	free(s->broken);
 	s->magic = 0;
 	free(s);

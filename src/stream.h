@@ -44,6 +44,17 @@ int		 stream_trigger(struct stream *, struct job_operation *op,
 /* The consumer's partitions with positions and lag (see kafka.h). */
 struct kafka_position;
 size_t		 stream_positions(struct stream *, struct kafka_position **);
+/*
+ * Restore from the savepoint at path (its directory or its _metadata):
+ * the job (running, stopped, or not started yet) starts again from the
+ * savepoint's offsets once savepoint_restore_plan() accepts them against
+ * the table; op (may be NULL) gets the outcome.  A refused restore leaves
+ * a running job running from the table and a stopped one stopped.  -1 and
+ * *cause if a restore cannot start now.
+ */
+int		 stream_restore(struct stream *, const char *path,
+		    int allow_duplicates, struct job_operation *op,
+		    char **cause);
 /* Cancel: stop consuming, no final checkpoint, the job ends CANCELED. */
 void		 stream_cancel(struct stream *);
 /* Final checkpoint, close the consumer, then cb (may be NULL). */

@@ -17,7 +17,7 @@ const mk = await startMockKafka({ brokers: 1, topics: [
 const config = { 'state.dir': path.join(dir, 'state'), 'catalog.warehouse': path.join(dir, 'warehouse'),
   ...twoJobs(mk) };
 const tableUrl = (name) => `file://${path.join(dir, 'warehouse/market_data', name)}`;
-const { produce, waitCommitted, checkExactlyOnce } = ingest({ t, mk, dir, icebird, tables: {
+const { produced, produce, committed, waitCommitted, checkExactlyOnce } = ingest({ t, mk, dir, icebird, tables: {
   'binance.raw': fsTable(icebird, tableUrl('bronze_binance_trades')),
   'kraken.raw': fsTable(icebird, tableUrl('bronze_kraken_trades')) } });
 await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 500), 0));
@@ -109,14 +109,41 @@ t.ok(stopped?.operation.location, `stop-with-savepoint: savepoint at ${stopped?.
 t.eq(await until(async () => sh(`curl -s localhost:8082/jobs/kraken | jq -r .state`).trim() === 'FINISHED' && 'FINISHED'),
   'FINISHED', 'stop-with-savepoint: kraken FINISHED');
 
+// savepoint -> cancel -> restore round trip on binance
+const bin = produced['binance.raw'];
+await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 50), 2));
+t.ok(await until(async () => (await committed('binance.raw')) >= bin.length), 'binance: 50 more committed');
+r = ctl('savepoint', 'binance', spDir, '--cancel');
+const loc3 = /savepoint completed: (\S+)/.exec(r.stdout)?.[1];
+t.ok(r.status === 0 && loc3, `bronzectl savepoint --cancel: ${loc3}`, r.stderr);
+t.eq(await until(async () => sh(`curl -s localhost:8082/jobs/${ID}/status | jq -r .status`).trim() === 'CANCELED' && 'CANCELED'),
+  'CANCELED', 'savepoint --cancel: binance CANCELED');
+// the first savepoint is behind the table: refused, the job stays CANCELED
+const rq = JSON.parse(sh(`curl -s -X POST -d '{"savepointPath": "${loc}"}' localhost:8082/jobs/${ID}/restore`));
+const refused = await until(async () => {
+  const s = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/restore/${rq['request-id']}`));
+  return s.status.id === 'COMPLETED' ? s : null;
+});
+t.ok(/twice/.test(refused?.operation['failure-cause']?.['stack-trace'] || ''),
+  `restore from an older savepoint refused: ${refused?.operation['failure-cause']?.['stack-trace']}`);
+t.eq(sh(`curl -s localhost:8082/jobs/${ID}/status | jq -r .status`).trim(), 'CANCELED', 'refused restore: job still CANCELED');
+// the savepoint taken at cancel matches the table: accepted, RUNNING again
+r = ctl('restore', 'binance', loc3);
+t.ok(r.status === 0 && r.stdout.includes('restore completed'), `bronzectl restore: ${r.stdout.trim()}`, r.stderr);
+t.eq(await until(async () => sh(`curl -s localhost:8082/jobs/${ID}/status | jq -r .status`).trim() === 'RUNNING' && 'RUNNING'),
+  'RUNNING', 'restored: binance RUNNING again');
+await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 60), 3));
+t.ok(await until(async () => (await committed('binance.raw')) >= produced['binance.raw'].length),
+  'restored job commits new records');
+
 // cancel binance: CANCELED; records since its last commit are read again later
-await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 100), 2));
+await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 100), 4));
 t.eq(sh(`curl -s -o /dev/null -w '%{http_code}' -X PATCH 'localhost:8082/jobs/${ID}?mode=cancel'`), '202', 'PATCH cancel: 202');
 t.eq(await until(async () => sh(`curl -s localhost:8082/jobs/${ID}/status | jq -r .status`).trim() === 'CANCELED' && 'CANCELED'),
   'CANCELED', 'cancel: binance CANCELED');
 t.eq(bad(`-X POST localhost:8082/jobs/${ID}/checkpoints`), '409', 'checkpoint of a canceled job: 409');
 const exc = JSON.parse(sh(`curl -s localhost:8082/jobs/${ID}/exceptions`));
-t.ok(Array.isArray(exc.exceptionHistory.entries) && 'root-exception' in exc, 'exceptions: Flink shape');
+t.ok(exc.exceptionHistory.entries.some((e) => e.exceptionName === 'RestoreRefused'), 'exceptions: the refused restore is listed');
 t.eq(await d.stop(), 0, 'SIGTERM after stop and cancel: exit 0');
 
 // a restart picks up where the table is: nothing lost, nothing twice
