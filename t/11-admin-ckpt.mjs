@@ -151,6 +151,18 @@ const d2 = await startDaemon({ config });
 t.ok(await waitCommitted(60000), 'restarted: everything committed');
 t.eq(await d2.stop(), 0, 'clean stop');
 await checkExactlyOnce('after savepoint, stop and cancel');
+
+// bronzed --from-savepoint with a savepoint the table has moved past:
+// refused, that job FAILED with the reason, the other job runs
+const d3 = await startDaemon({ config, args: ['--from-savepoint', `binance=${loc}`] });
+const st = await until(async () => {
+  const j = (await d3.fetchJson('/jobs')).body.jobs.map((x) => x.status);
+  return j[0] === 'FAILED' && j[1] === 'RUNNING' ? j : null;
+});
+t.eq(st, ['FAILED', 'RUNNING'], '--from-savepoint refused: binance FAILED, kraken RUNNING');
+const e3 = (await d3.fetchJson(`/jobs/${ID}/exceptions`)).body;
+t.ok(/twice/.test(e3['root-exception'] || ''), `the reason is in the exceptions: ${e3['root-exception']}`);
+t.eq(await d3.stop(), 0, 'clean stop');
 t.ok(existsSync(spDir), 'savepoint directory exists');
 await mk.stop();
 await t.done();
