@@ -37,6 +37,7 @@ struct kafka {
 	struct event		*ev;
 	struct event		*again;		/* next round, next iteration */
 	struct event		*close_timer;
+	struct event		*keepalive;	/* serve at least every second */
 
 	char			*name;
 	char			*topic;
@@ -232,6 +233,8 @@ kafka_pipe(struct kafka *k, char **cause)
 
 static void	kafka_again(struct kafka *);
 
+static const struct timeval kafka_keepalive_tv = { 1, 0 };
+
 /*
  * The pipe is readable: drain it and schedule a round.  Rounds only run
  * from the again timer, so one loop iteration serves at most one batch.
@@ -268,6 +271,17 @@ kafka_again(struct kafka *k)
 		evtimer_add(k->again, &zero);
 }
 
+/*
+ * Serve the queue at least once a second even when nothing arrives: an
+ * idle or paused consumer must still poll, or librdkafka makes it leave
+ * the group after max.poll.interval.ms and its partitions are rebalanced.
+ */
+static void
+kafka_keepalive_cb(evutil_socket_t fd, short what, void *arg)
+{
+	kafka_again(arg);
+}
+
 /* Route every queue (main, log, consumer) into one, signalled on the pipe. */
 static int
 kafka_join_loop(struct kafka *k, char **cause)
@@ -291,7 +305,11 @@ kafka_join_loop(struct kafka *k, char **cause)
 	k->ev = event_new(k->base, k->pipe[0], EV_READ | EV_PERSIST,
 	    kafka_event_cb, k);
 	k->again = evtimer_new(k->base, kafka_again_cb, k);
-	if (k->ev == NULL || k->again == NULL || event_add(k->ev, NULL) != 0) {
+	k->keepalive = event_new(k->base, -1, EV_PERSIST, kafka_keepalive_cb,
+	    k);
+	if (k->ev == NULL || k->again == NULL || k->keepalive == NULL ||
+	    event_add(k->ev, NULL) != 0 ||
+	    event_add(k->keepalive, &kafka_keepalive_tv) != 0) {
 		*cause = xasprintf("kafka %s: cannot add event", k->name);
 		return (-1);
 	}
@@ -990,6 +1008,8 @@ kafka_free(struct kafka *k)
 		event_free(k->ev);
 	if (k->again != NULL)
 		event_free(k->again);
+	if (k->keepalive != NULL)
+		event_free(k->keepalive);
 	if (k->close_timer != NULL)
 		event_free(k->close_timer);
 	if (k->pipe[0] != -1)
