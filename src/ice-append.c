@@ -184,6 +184,10 @@ ice_append_commit_cb(enum catalog_status st, const char *cause, void *arg)
 {
 	struct ice_append	*a = arg;
 
+	if (a->req.stats != NULL && st == CATALOG_CONFLICT)
+		a->req.stats->conflicts++;
+	else if (a->req.stats != NULL && st == CATALOG_UNKNOWN)
+		a->req.stats->unknown++;
 	if (st == CATALOG_OK)
 		ice_append_done(a, CATALOG_OK, NULL);
 	else if (st == CATALOG_CONFLICT || st == CATALOG_UNKNOWN)
@@ -203,6 +207,8 @@ ice_append_list_cb(struct fileio_result *r, void *arg)
 		return;
 	}
 	snap = ice_append_snapshot(a);
+	if (a->req.stats != NULL)
+		a->req.stats->attempts++;
 	a->cat->ops->commit(a->cat, a->t, snap, ice_append_commit_cb, a);
 	cJSON_Delete(snap);
 }
@@ -291,6 +297,8 @@ ice_append_attempt(struct ice_append *a)
 		return;
 	}
 	if (ice_append_fenced(a, &msg) == -1) {
+		if (a->req.stats != NULL)
+			a->req.stats->fenced++;
 		ice_append_done(a, CATALOG_CONFLICT, msg);
 		free(msg);
 		return;

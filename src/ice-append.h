@@ -23,6 +23,14 @@
 struct event_base;
 struct fileio;
 
+/* Counters an append adds to (the caller's, may be shared). */
+struct ice_append_stats {
+	uint64_t	attempts;	/* catalog commits sent */
+	uint64_t	conflicts;	/* 409: rebuilt on the new head */
+	uint64_t	unknown;	/* outcome unknown: decided by reload */
+	uint64_t	fenced;		/* refused: another writer moved on */
+};
+
 struct ice_append_req {
 	const char			*job_id;
 	int64_t				 checkpoint_id;
@@ -41,6 +49,7 @@ struct ice_append_req {
 	 * nothing is committed.
 	 */
 	const char			*expect_json;
+	struct ice_append_stats		*stats;		/* or NULL */
 };
 
 /* status CATALOG_OK with the committed snapshot id, or an error. */

@@ -262,6 +262,30 @@ metrics_get_last_commit(struct metrics *m, const struct job *j, size_t i)
 	return ((double)j->last_commit_ms / 1000.0);
 }
 
+static double
+metrics_get_attempts(struct metrics *m, const struct job *j, size_t i)
+{
+	return ((double)j->commit_attempts);
+}
+
+static double
+metrics_get_conflicts(struct metrics *m, const struct job *j, size_t i)
+{
+	return ((double)j->commit_conflicts);
+}
+
+static double
+metrics_get_unknown(struct metrics *m, const struct job *j, size_t i)
+{
+	return ((double)j->commit_unknown);
+}
+
+static double
+metrics_get_fenced(struct metrics *m, const struct job *j, size_t i)
+{
+	return ((double)j->commit_fenced);
+}
+
 static const struct metrics_def metrics_defs[] = {
 	{ "flink_taskmanager_job_task_numRecordsIn", "numRecordsIn", "gauge",
 	    "Records consumed from Kafka", metrics_get_in },
@@ -298,6 +322,17 @@ static const struct metrics_def metrics_defs[] = {
 	{ "bronzed_freshness_seconds", "freshness", "gauge",
 	    "Age of the oldest consumed record not yet committed (0: all "
 	    "committed)", metrics_get_freshness },
+	{ "bronzed_commit_attempts_total", "commitAttempts", "counter",
+	    "Catalog commits sent (retries included)", metrics_get_attempts },
+	{ "bronzed_commit_conflicts_total", "commitConflicts", "counter",
+	    "Commits that met a concurrent one (409) and were rebuilt",
+	    metrics_get_conflicts },
+	{ "bronzed_commit_unknown_total", "commitUnknown", "counter",
+	    "Commits whose outcome was unknown and settled by a reload",
+	    metrics_get_unknown },
+	{ "bronzed_commit_fenced_total", "commitFenced", "counter",
+	    "Commits refused because another writer of the job had moved on",
+	    metrics_get_fenced },
 	{ "bronzed_last_commit_timestamp_seconds", "lastCommitTimestamp",
 	    "gauge", "Unix time of the last successful commit (0: none)",
 	    metrics_get_last_commit },
@@ -310,6 +345,7 @@ const char *const metrics_job_names[] = {
 	"numberOfCompletedCheckpoints", "numberOfFailedCheckpoints",
 	"numberOfInProgressCheckpoints", "lastCheckpointSize", "uptime",
 	"numRestarts", "recordsCommitted", "freshness",
+	"commitAttempts", "commitConflicts", "commitUnknown", "commitFenced",
 	"lastCommitTimestamp", NULL
 };
 

@@ -85,6 +85,7 @@ struct stream {
 	int64_t			 open_since_ms;	/* first record since the seal */
 	int64_t			 sealed_since_ms; /* first of the sealed ones */
 	int64_t			 paused_ms;	/* fetch held back since, or 0 */
+	struct ice_append_stats	 append_stats;	/* mirrored into the job */
 
 	/* the checkpoint in flight */
 	char			*offsets_json;
@@ -905,6 +906,11 @@ stream_appended_cb(enum catalog_status st, int64_t id, const char *cause,
 	size_t		 i;
 	char		*err;
 
+	job->commit_attempts = s->append_stats.attempts;
+	job->commit_conflicts = s->append_stats.conflicts;
+	job->commit_unknown = s->append_stats.unknown;
+	job->commit_fenced = s->append_stats.fenced;
+
 	if (st != CATALOG_OK) {
 		err = xasprintf("commit of checkpoint %" PRIu64 ": %s: %s",
 		    s->ckpt_id, catalog_status_name(st), cause ? cause : "");
@@ -989,6 +995,7 @@ stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
 	req.transform = s->job->cfg->partition_by;
 	req.snapshot_id = s->snapshot_id;
 	req.expect_json = s->expect_json;
+	req.stats = &s->append_stats;
 	ice_append(s->d->base, s->fio, s->cat, &s->table, &req,
 	    stream_appended_cb, s);
 }

@@ -72,6 +72,10 @@ await d.exited;
 d = await startDaemon({ config });
 await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 300), 2));
 t.ok(await waitCommitted(90000), 'after kill -9: everything committed') || t.diag(d.logs());
+const prom = await (await fetch(`${d.url}/metrics`)).text();
+const sum = (name) => [...prom.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[2]), 0);
+t.ok(sum('bronzed_commit_attempts_total') > 0 && sum('bronzed_catalog_requests_total') > 0,
+  `metrics count commits (${sum('bronzed_commit_attempts_total')}) and catalog requests (${sum('bronzed_catalog_requests_total')})`);
 t.eq(await d.stop(), 0, 'SIGTERM: exit 0');
 await checkExactlyOnce('rest catalog');
 

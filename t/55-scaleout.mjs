@@ -70,6 +70,10 @@ const y = await startDaemon({ config: twin });
 for (let i = 0; i < 5; i++) { await batch(300); await sleep(900); }
 t.ok(await waitCommitted(60000), 'twins: every record committed');
 await sleep(1500);
+const metric = async (d, name) => [...(await (await fetch(`${d.url}/metrics`)).text())
+  .matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+const fencedTotal = (await metric(x, 'bronzed_commit_fenced_total')) + (await metric(y, 'bronzed_commit_fenced_total'));
+t.ok(fencedTotal > 0, `bronzed_commit_fenced_total counts the refused commits (${fencedTotal})`);
 for (const d of [x, y]) t.eq(await d.stop(), 0, 'twin: SIGTERM exit 0');
 await checkExactlyOnce('two twins with different groups');
 t.ok(/fenced:/.test(x.logs() + y.logs()), 'the twin\'s overlapping commits were refused (fenced)');
