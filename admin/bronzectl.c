@@ -44,6 +44,8 @@ static const struct ctl_command ctl_commands[] = {
 	    "ends FINISHED", ctl_ops_stop },
 	{ "restore", "JOB PATH [--allow-duplicates]", "start the job from a "
 	    "savepoint (refused if it would duplicate rows)", ctl_ops_restore },
+	{ "savepoints", "[JOB]", "the savepoints taken, newest first",
+	    ctl_ops_savepoints },
 	{ "cancel", "JOB", "cancel the job (uncommitted records are read "
 	    "again at the next start)", ctl_ops_cancel },
 	{ "help", "", "show this help", ctl_help },

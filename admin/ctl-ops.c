@@ -263,3 +263,74 @@ ctl_ops_restore(struct ctl *ctl, int argc, char **argv)
 	free(status);
 	return (rc);
 }
+
+/* Print one job's savepoints (human form); 0 or an exit status. */
+static int
+ctl_ops_savepoints_of(const struct ctl *ctl, const char *job, cJSON *all)
+{
+	struct ctl_reply	 reply;
+	const cJSON		*list, *sp;
+	char			*path = xasprintf("/jobs/%s/savepoints", job);
+	int			 rc;
+
+	rc = ctl_http_get(ctl, path, &reply);
+	free(path);
+	if (rc != 0)
+		return (rc);
+	list = cJSON_GetObjectItemCaseSensitive(reply.json, "savepoints");
+	cJSON_ArrayForEach(sp, list) {
+		if (all != NULL) {
+			cJSON *o = cJSON_Duplicate(sp, 1);
+
+			cJSON_AddStringToObject(o, "job", job);
+			cJSON_AddItemToArray(all, o);
+			continue;
+		}
+		printf("%-12s %-14.0f %-10.0f %s\n", job,
+		    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sp,
+		    "created-ms")) / 1000, cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(sp, "checkpoint-id")),
+		    ctl_ops_str(sp, "location") ? ctl_ops_str(sp, "location") :
+		    "?");
+	}
+	ctl_http_reply_free(&reply);
+	return (0);
+}
+
+/* savepoints [JOB]: the savepoints the daemon indexed, newest first. */
+int
+ctl_ops_savepoints(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_reply	 reply;
+	const cJSON		*jobs, *j;
+	cJSON			*all = ctl->json ? cJSON_CreateArray() : NULL;
+	int			 rc = 0;
+
+	if (argc > 2) {
+		cJSON_Delete(all);
+		return (ctl_ops_usage("savepoints [JOB]"));
+	}
+	if (!ctl->json)
+		printf("%-12s %-14s %-10s %s\n", "JOB", "CREATED(s)",
+		    "CHECKPOINT", "LOCATION");
+	if (argc == 2)
+		rc = ctl_ops_savepoints_of(ctl, argv[1], all);
+	else if ((rc = ctl_http_get(ctl, "/jobs/overview", &reply)) == 0) {
+		jobs = cJSON_GetObjectItemCaseSensitive(reply.json, "jobs");
+		cJSON_ArrayForEach(j, jobs) {
+			if (rc == 0 && ctl_ops_str(j, "name") != NULL)
+				rc = ctl_ops_savepoints_of(ctl,
+				    ctl_ops_str(j, "name"), all);
+		}
+		ctl_http_reply_free(&reply);
+	}
+	if (all != NULL) {
+		char *text = cJSON_PrintUnformatted(all);
+
+		if (rc == 0)
+			printf("%s\n", text);
+		free(text);
+		cJSON_Delete(all);
+	}
+	return (rc);
+}

@@ -13,5 +13,6 @@ int	ctl_ops_savepoint(struct ctl *, int, char **);
 int	ctl_ops_stop(struct ctl *, int, char **);
 int	ctl_ops_cancel(struct ctl *, int, char **);
 int	ctl_ops_restore(struct ctl *, int, char **);
+int	ctl_ops_savepoints(struct ctl *, int, char **);
 
 #endif

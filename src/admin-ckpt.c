@@ -15,7 +15,9 @@
 #include "config.h"
 #include "daemon.h"
 #include "job.h"
+#include "json.h"
 #include "savepoint.h"
+#include "state.h"
 #include "stream.h"
 #include "xmalloc.h"
 
@@ -489,6 +491,41 @@ admin_ckpt_cancel(struct admin_req *req, struct admin_resp *resp)
 	else
 		job_set_state(job, JOB_CANCELED, daemon_now_ms());
 	admin_resp_json(resp, 202, cJSON_CreateObject());
+}
+
+static int
+admin_ckpt_sp_each_cb(const char *key, const void *val, size_t len, void *arg)
+{
+	cJSON	*list = arg, *o;
+	char	*cause = NULL;
+
+	if ((o = json_parse(val, len, &cause)) == NULL) {
+		free(cause);
+		return (0);		/* a damaged entry: skip it */
+	}
+	cJSON_InsertItemInArray(list, 0, o);	/* newest first */
+	return (0);
+}
+
+/* GET /jobs/:jobid/savepoints: the savepoints indexed in the state store. */
+void
+admin_ckpt_savepoints(struct admin_req *req, struct admin_resp *resp)
+{
+	cJSON	*body = cJSON_CreateObject(), *list;
+	char	*prefix, *cause = NULL;
+
+	list = cJSON_AddArrayToObject(body, "savepoints");
+	prefix = xasprintf("savepoint/%s/", req->job->id);
+	if (req->d->state != NULL && state_each(req->d->state, prefix,
+	    admin_ckpt_sp_each_cb, list, &cause) == -1) {
+		admin_resp_error(resp, 500, "state store: %s", cause);
+		free(cause);
+		free(prefix);
+		cJSON_Delete(body);
+		return;
+	}
+	free(prefix);
+	admin_resp_json(resp, 200, body);
 }
 
 void

@@ -16,6 +16,7 @@ void	admin_ckpt_details(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_trigger(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_status(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_savepoint(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_savepoints(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_savepoint_status(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_stop(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_restore(struct admin_req *, struct admin_resp *);

@@ -43,6 +43,7 @@ const struct admin_route admin_routes[] = {
 	    admin_ckpt_details },
 	{ "GET", "/jobs/:jobid/checkpoints/:triggerid", admin_ckpt_status },
 	{ "POST", "/jobs/:jobid/savepoints", admin_ckpt_savepoint },
+	{ "GET", "/jobs/:jobid/savepoints", admin_ckpt_savepoints },
 	{ "GET", "/jobs/:jobid/savepoints/:triggerid",
 	    admin_ckpt_savepoint_status },
 	{ "POST", "/jobs/:jobid/stop", admin_ckpt_stop },

@@ -13,6 +13,7 @@ struct config;
 struct http;
 struct job;
 struct metrics;
+struct state;
 
 struct daemon {
 	struct event_base	*base;
@@ -23,6 +24,7 @@ struct daemon {
 	int			 stopping;	/* SIGTERM/SIGINT received */
 	struct http		*http;		/* S3 and catalog client, or NULL */
 	struct metrics		*metrics;	/* or NULL (tests) */
+	struct state		*state;		/* or NULL (tests) */
 };
 
 /* Find a job by its 32-hex id or by its name; NULL if none. */

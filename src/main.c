@@ -242,6 +242,7 @@ main_io_open(struct daemon *d, struct main_io *io, char **cause)
 	io->d = d;
 	if ((io->state = state_open(cfg->state_dir, cause)) == NULL)
 		return (-1);
+	d->state = io->state;
 	if ((io->http = http_new(d->base, NULL, cause)) == NULL)
 		return (-1);
 	d->http = io->http;
@@ -280,6 +281,7 @@ main_io_close(struct daemon *d, struct main_io *io)
 		io->cat->ops->free(io->cat);
 	if (io->state != NULL)
 		state_close(io->state);
+	d->state = NULL;
 	if (io->fio != NULL)
 		fileio_free(io->fio);
 	if (io->s3 != NULL)

@@ -808,7 +808,36 @@ struct stream_sp {
 	struct stream		*s;
 	struct job_operation	*op;
 	char			*dir;
+	uint64_t		 checkpoint_id;
+	int64_t			 snapshot_id;
+	int64_t			 created_ms;
 };
+
+/* Index a written savepoint in the state store (best effort: a cache). */
+static void
+stream_sp_index(struct stream *s, const struct stream_sp *sp)
+{
+	cJSON	*o;
+	char	*key, *text, *cause = NULL;
+
+	if (s->st == NULL)
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "location", sp->dir);
+	json_add_int64(o, "checkpoint-id", (int64_t)sp->checkpoint_id);
+	json_add_int64(o, "snapshot-id", sp->snapshot_id);
+	json_add_int64(o, "created-ms", sp->created_ms);
+	text = json_print(o);
+	cJSON_Delete(o);
+	key = xasprintf("savepoint/%s/%020" PRId64, s->job->id, sp->created_ms);
+	if (state_put(s->st, key, text, strlen(text), &cause) == -1) {
+		log_warnx("job %s: savepoint index: %s", s->job->cfg->name,
+		    cause);
+		free(cause);
+	}
+	free(key);
+	free(text);
+}
 
 static void
 stream_sp_written_cb(struct fileio_result *r, void *arg)
@@ -822,8 +851,10 @@ stream_sp_written_cb(struct fileio_result *r, void *arg)
 	if (r->status != FILEIO_OK)
 		err = xasprintf("savepoint %s: %s", sp->dir, r->error);
 	job_op_finish(sp->op, err, err == NULL ? sp->dir : NULL);
-	if (err == NULL)
+	if (err == NULL) {
 		log_info("job %s: savepoint %s", s->job->cfg->name, sp->dir);
+		stream_sp_index(s, sp);
+	}
 	else
 		log_warnx("job %s: %s", s->job->cfg->name, err);
 	free(err);
@@ -864,6 +895,9 @@ stream_sp_write(struct stream *s, struct job_operation *op, int64_t snap)
 	sp->s = s;
 	sp->op = op;
 	sp->dir = savepoint_new_dir(op->target, s->job->id);
+	sp->checkpoint_id = i.checkpoint_id;
+	sp->snapshot_id = snap;
+	sp->created_ms = i.created_ms;
 	text = savepoint_metadata(&i);
 	file = xasprintf("%s/_metadata", sp->dir);
 	s->sp_writes++;

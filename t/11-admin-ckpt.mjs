@@ -88,6 +88,12 @@ r = ctl('--json', 'savepoint', 'binance', 'relative/dir');
 t.ok(r.status === 1 && /400/.test(r.stderr), 'bronzectl savepoint with a relative dir: exit 1 with the 400', r.stderr);
 r = ctl('savepoint');
 t.eq(r.status, 64, 'bronzectl savepoint without a job: usage, exit 64');
+r = ctl('--json', 'savepoints', 'binance');
+const listed2 = r.status === 0 ? JSON.parse(r.stdout) : [];
+t.ok(listed2.length === 2 && listed2[0]['created-ms'] >= listed2[1]['created-ms'] &&
+  listed2.some((x) => loc.endsWith(x.location)), `bronzectl savepoints: both savepoints of binance, newest first`, r.stdout + r.stderr);
+r = ctl('savepoints');
+t.ok(r.status === 0 && r.stdout.split('\n').filter((l) => l.startsWith('binance')).length === 2, 'bronzectl savepoints: table', r.stdout);
 
 // errors an operator can hit
 const bad = (cmd) => sh(`curl -s -o /dev/null -w '%{http_code}' ${cmd}`);
