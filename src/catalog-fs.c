@@ -231,27 +231,17 @@ catalog_fs_repair_hint(struct catalog_fs *fs, const struct catalog_table *t,
 	catalog_fs_repair_write(h);
 }
 
-/* version-hint.text was written, or its repair is left to the background. */
-static void
-catalog_fs_hint_done_cb(struct fileio_result *r, void *arg)
-{
-	struct catalog_fs_op	*op = arg;
-
-	if (r->status != FILEIO_OK)
-		catalog_fs_repair_hint(op->fs, op->t, op->t->version);
-	catalog_fs_finish(op, CATALOG_OK, NULL);
-}
-
+/*
+ * Point version-hint.text at the handle's version, then finish: the write
+ * goes through the table's one background writer, so hints of one table
+ * are written one at a time, never older over newer, and retried until
+ * they land.
+ */
 static void
 catalog_fs_write_hint(struct catalog_fs_op *op)
 {
-	char	*hint = catalog_fs_hint_file(op->t);
-	char	 digits[24];
-
-	snprintf(digits, sizeof digits, "%" PRId64, op->t->version);
-	fileio_put(op->fs->fio, hint, digits, strlen(digits), 0,
-	    catalog_fs_hint_done_cb, op);
-	free(hint);
+	catalog_fs_repair_hint(op->fs, op->t, op->t->version);
+	catalog_fs_finish(op, CATALOG_OK, NULL);
 }
 
 /* Make meta (taken) version v of the table handle. */

@@ -146,6 +146,7 @@ http_options_default(struct http_options *o)
 	o->backoff_max_ms = 5000;
 	o->timeout_ms = 120000;
 	o->connect_timeout_ms = 5000;
+	o->stall_timeout_ms = 30000;
 }
 
 /* Count one outcome of class cls for kind. */
@@ -593,6 +594,12 @@ http_start(struct http *h, struct http_request *r)
 	    r->timeout_ms : h->opt.timeout_ms));
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)h->opt.connect_timeout_ms);
+	/* a connection that went silent is retried long before timeout_ms */
+	if (h->opt.stall_timeout_ms > 0) {
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+		    (long)((h->opt.stall_timeout_ms + 999) / 1000));
+	}
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
 	if (r->sigv4 != NULL) {
 		curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r->sigv4);

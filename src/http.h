@@ -32,6 +32,7 @@ struct http_options {
 	uint64_t	 backoff_max_ms;  /* largest backoff cap (5 s) */
 	uint64_t	 timeout_ms;	/* one whole attempt (120 s) */
 	uint64_t	 connect_timeout_ms; /* (5 s) */
+	uint64_t	 stall_timeout_ms; /* no byte either way for (30 s) */
 };
 
 /* What a completion callback sees; valid only during the callback. */
