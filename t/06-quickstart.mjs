@@ -11,8 +11,13 @@ import { tap } from './lib/tap.mjs';
 import { bronzedPath } from './lib/daemon.mjs';
 import { mockKafkaPath } from './lib/mockkafka.mjs';
 import { removeAtExit, track, within } from './lib/proc.mjs';
+import { dep, haveDeps } from './lib/deps.mjs';
+import { installFileFetch } from './lib/filefetch.mjs';
 
 const t = tap();
+if (!haveDeps()) t.skipAll('test readers not installed (npm ci in t/)');
+installFileFetch();
+const icebird = await dep('icebird');
 const srcdir = process.env.BRONZE_SRCDIR || process.cwd();
 const script = path.join(srcdir, 'contrib/quickstart');
 for (const f of [bronzedPath, mockKafkaPath, path.join(srcdir, 'etc/bronzed-local.conf')])
@@ -58,6 +63,22 @@ if (url) {
   const res = await fetch(`${url}/jobs`, { signal: AbortSignal.timeout(10000) });
   const body = await res.json();
   t.eq(body.jobs.length, 2, '/jobs lists the two jobs of bronzed-local.conf');
+  // within a minute of starting: both jobs RUNNING, rows in both tables
+  const t0 = Date.now();
+  let states = [], counts = [0, 0];
+  for (; Date.now() - t0 < 60000; await new Promise((r) => setTimeout(r, 1000))) {
+    states = (await (await fetch(`${url}/jobs`)).json()).jobs.map((j) => j.status);
+    counts = await Promise.all(['bronze_binance_trades', 'bronze_kraken_trades'].map(async (tb) => {
+      try {
+        const m = await icebird.icebergMetadata({ tableUrl: `file://${path.join(q.dir, 'var/warehouse/market_data', tb)}` });
+        const snap = m.snapshots.find((x) => x['snapshot-id'] === m['current-snapshot-id']);
+        return Number(snap?.summary['total-records'] || 0);
+      } catch { return 0; }
+    }));
+    if (states.every((x) => x === 'RUNNING') && counts.every((c) => c > 0)) break;
+  }
+  t.eq(states, ['RUNNING', 'RUNNING'], 'both jobs RUNNING');
+  t.ok(counts.every((c) => c >= 3000), `rows readable in both tables within a minute (${counts.join(', ')} after ${Math.round((Date.now() - t0) / 1000)} s)`);
 }
 q.proc.kill('SIGTERM');
 const r = await within(q.exited, 30000);
