@@ -464,12 +464,26 @@ catalog_fs_free(struct catalog *c)
 	free(fs);
 }
 
+/* Hint writes in flight (not those waiting out a backoff). */
+static int
+catalog_fs_busy(struct catalog *c)
+{
+	struct catalog_fs	*fs = (struct catalog_fs *)c;
+	struct catalog_fs_hint	*h;
+	int			 n = 0;
+
+	TAILQ_FOREACH(h, &fs->hints, entry)
+		n += h->writing != 0;
+	return (n);
+}
+
 static const struct catalog_ops catalog_fs_ops = {
 	"filesystem",
 	catalog_fs_open,
 	catalog_fs_load,
 	catalog_fs_commit,
-	catalog_fs_free
+	catalog_fs_free,
+	catalog_fs_busy
 };
 
 struct catalog *

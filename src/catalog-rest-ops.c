@@ -205,7 +205,8 @@ static const struct catalog_ops catalog_rest_ops = {
 	catalog_rest_ops_open,
 	catalog_rest_ops_load,
 	catalog_rest_ops_commit,
-	catalog_rest_ops_free
+	catalog_rest_ops_free,
+	NULL
 };
 
 struct catalog *

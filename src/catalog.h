@@ -49,6 +49,8 @@ struct catalog_ops {
 	void	(*commit)(struct catalog *, struct catalog_table *,
 		    const cJSON *snapshot, catalog_cb, void *);
 	void	(*free)(struct catalog *);
+	/* Background writes in flight (NULL: never any); wait before free. */
+	int	(*busy)(struct catalog *);
 };
 
 struct catalog {

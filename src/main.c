@@ -292,6 +292,28 @@ main_io_close(struct daemon *d, struct main_io *io)
 	catalog_rest_free(io->rest);	/* after http: no callback pending */
 }
 
+/*
+ * Leave the loop once the catalog's background writes (version hints)
+ * are done, waiting at most 5 s for them.
+ */
+static void
+main_exit_when_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static int	 waited_ms;
+	struct daemon	*d = arg;
+	struct catalog	*cat = main_io.cat;
+	struct timeval	 tv = { 0, 50000 };
+
+	if (cat != NULL && cat->ops->busy != NULL && cat->ops->busy(cat) > 0 &&
+	    waited_ms < 5000) {
+		waited_ms += 50;
+		event_base_once(d->base, -1, EV_TIMEOUT, main_exit_when_idle_cb,
+		    d, &tv);
+		return;
+	}
+	event_base_loopexit(d->base, NULL);
+}
+
 static void
 main_stream_stopped_cb(struct stream *s, void *arg)
 {
@@ -299,7 +321,7 @@ main_stream_stopped_cb(struct stream *s, void *arg)
 
 	if (--main_io.running == 0) {
 		log_info("every job stopped");
-		event_base_loopexit(d->base, NULL);
+		main_exit_when_idle_cb(-1, 0, d);
 	}
 }
 
