@@ -504,7 +504,18 @@ stream_closed_cb(void *arg)
 static void
 stream_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	stream_checkpoint(arg);
+	struct stream	*s = arg;
+	struct timeval	 tv;
+
+	/*
+	 * A checkpoint that started re-arms the timer; one that could not
+	 * (the previous one still in flight, a slow commit) must not stop
+	 * the ticks for good: try again an interval later.
+	 */
+	if (stream_checkpoint(s) == -1 && !s->stopping && !s->closing &&
+	    s->sink != NULL && s->job->state == JOB_RUNNING)
+		evtimer_add(s->tick, stream_tv(s->d->cfg->checkpoint_interval_ms,
+		    &tv));
 }
 
 static int
