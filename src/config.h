@@ -91,6 +91,7 @@ struct config {
 	int			 admin_port;	/* default 8082; 0 = any free port */
 	char			*admin_token;	/* NULL = no auth (secret) */
 	int			 metrics_port;	/* default 9091; 0 = any free port */
+	int			 metrics_flink_names;	/* default 1 */
 	char			*state_dir;	/* default /var/lib/bronzed */
 
 	uint64_t		 checkpoint_interval_ms;	/* default 10s */

@@ -169,13 +169,20 @@ metrics_job_sample(struct buf *b, const char *name, const struct job *job,
 	    extra != NULL ? extra : "", v);
 }
 
-/* A job gauge: its Prometheus name (or Flink REST id), its value. */
+/*
+ * A job series: its Prometheus name (or Flink REST id), its value.  A
+ * Flink name has a snake_case twin in base units, exported instead when
+ * metrics.flink-names is off (promtool's lint rejects camelCase).
+ */
 struct metrics_def {
 	const char	*name;		/* Prometheus family */
 	const char	*id;		/* Flink REST metric id, or NULL */
 	const char	*type;
 	const char	*help;
 	double		(*get)(struct metrics *, const struct job *, size_t);
+	const char	*plain;		/* snake_case twin, or NULL */
+	const char	*plain_type;
+	double		 plain_scale;	/* value in the twin's unit */
 };
 
 static double
@@ -288,54 +295,64 @@ metrics_get_fenced(struct metrics *m, const struct job *j, size_t i)
 
 static const struct metrics_def metrics_defs[] = {
 	{ "flink_taskmanager_job_task_numRecordsIn", "numRecordsIn", "gauge",
-	    "Records consumed from Kafka", metrics_get_in },
+	    "Records consumed from Kafka", metrics_get_in,
+	    "bronzed_records_in_total", "counter", 1 },
 	{ "flink_taskmanager_job_task_numRecordsInPerSecond",
 	    "numRecordsInPerSecond", "gauge",
-	    "Records consumed per second (last minute)", metrics_get_in_rate },
+	    "Records consumed per second (last minute)", metrics_get_in_rate,
+	    "bronzed_records_in_per_second", "gauge", 1 },
 	{ "flink_taskmanager_job_task_backPressuredTimeMsPerSecond",
 	    "backPressuredTimeMsPerSecond", "gauge",
 	    "Milliseconds per second the fetch was held back by uploads",
-	    metrics_get_bp_rate },
+	    metrics_get_bp_rate,
+	    "bronzed_backpressure_ratio", "gauge", 0.001 },
 	{ "flink_jobmanager_job_lastCheckpointDuration",
 	    "lastCheckpointDuration", "gauge",
 	    "Duration of the last completed checkpoint in ms",
-	    metrics_get_last_duration },
+	    metrics_get_last_duration,
+	    "bronzed_last_checkpoint_duration_seconds", "gauge", 0.001 },
 	{ "flink_jobmanager_job_numberOfCompletedCheckpoints",
 	    "numberOfCompletedCheckpoints", "gauge",
-	    "Completed checkpoints", metrics_get_completed },
+	    "Completed checkpoints", metrics_get_completed,
+	    "bronzed_checkpoints_completed_total", "counter", 1 },
 	{ "flink_jobmanager_job_numberOfFailedCheckpoints",
 	    "numberOfFailedCheckpoints", "gauge",
-	    "Failed checkpoints", metrics_get_failed },
+	    "Failed checkpoints", metrics_get_failed,
+	    "bronzed_checkpoints_failed_total", "counter", 1 },
 	{ "flink_jobmanager_job_numberOfInProgressCheckpoints",
 	    "numberOfInProgressCheckpoints", "gauge",
-	    "Checkpoints in progress", metrics_get_in_progress },
+	    "Checkpoints in progress", metrics_get_in_progress,
+	    "bronzed_checkpoints_in_progress", "gauge", 1 },
 	{ "flink_jobmanager_job_lastCheckpointSize", "lastCheckpointSize",
 	    "gauge", "Bytes of data files the last checkpoint committed",
-	    metrics_get_last_size },
+	    metrics_get_last_size,
+	    "bronzed_last_checkpoint_size_bytes", "gauge", 1 },
 	{ "flink_jobmanager_job_uptime", "uptime", "gauge",
 	    "Milliseconds the job has been RUNNING, 0 otherwise",
-	    metrics_get_uptime },
+	    metrics_get_uptime,
+	    "bronzed_job_uptime_seconds", "gauge", 0.001 },
 	{ "flink_jobmanager_job_numRestarts", "numRestarts", "gauge",
-	    "Restarts after failures", metrics_get_restarts },
+	    "Restarts after failures", metrics_get_restarts,
+	    "bronzed_job_restarts_total", "counter", 1 },
 	{ "bronzed_records_committed_total", "recordsCommitted", "counter",
-	    "Records committed to the Iceberg table", metrics_get_committed },
+	    "Records committed to the Iceberg table", metrics_get_committed, NULL, NULL, 0 },
 	{ "bronzed_freshness_seconds", "freshness", "gauge",
 	    "Age of the oldest consumed record not yet committed (0: all "
-	    "committed)", metrics_get_freshness },
+	    "committed)", metrics_get_freshness, NULL, NULL, 0 },
 	{ "bronzed_commit_attempts_total", "commitAttempts", "counter",
-	    "Catalog commits sent (retries included)", metrics_get_attempts },
+	    "Catalog commits sent (retries included)", metrics_get_attempts, NULL, NULL, 0 },
 	{ "bronzed_commit_conflicts_total", "commitConflicts", "counter",
 	    "Commits that met a concurrent one (409) and were rebuilt",
-	    metrics_get_conflicts },
+	    metrics_get_conflicts, NULL, NULL, 0 },
 	{ "bronzed_commit_unknown_total", "commitUnknown", "counter",
 	    "Commits whose outcome was unknown and settled by a reload",
-	    metrics_get_unknown },
+	    metrics_get_unknown, NULL, NULL, 0 },
 	{ "bronzed_commit_fenced_total", "commitFenced", "counter",
 	    "Commits refused because another writer of the job had moved on",
-	    metrics_get_fenced },
+	    metrics_get_fenced, NULL, NULL, 0 },
 	{ "bronzed_last_commit_timestamp_seconds", "lastCommitTimestamp",
 	    "gauge", "Unix time of the last successful commit (0: none)",
-	    metrics_get_last_commit },
+	    metrics_get_last_commit, NULL, NULL, 0 },
 };
 #define METRICS_NDEFS	(sizeof metrics_defs / sizeof metrics_defs[0])
 
@@ -368,12 +385,23 @@ metrics_render_jobs(struct metrics *m, struct buf *b)
 	const struct metrics_def	*def;
 	size_t				 i, j;
 
+	const char			*name, *type;
+	double				 scale;
+
 	for (i = 0; i < METRICS_NDEFS; i++) {
 		def = &metrics_defs[i];
-		metrics_family(b, def->name, def->type, def->help);
+		name = def->name;
+		type = def->type;
+		scale = 1;
+		if (def->plain != NULL && !m->d->cfg->metrics_flink_names) {
+			name = def->plain;
+			type = def->plain_type;
+			scale = def->plain_scale;
+		}
+		metrics_family(b, name, type, def->help);
 		for (j = 0; j < m->d->njobs; j++)
-			metrics_job_sample(b, def->name, m->d->jobs[j], NULL,
-			    def->get(m, m->d->jobs[j], j));
+			metrics_job_sample(b, name, m->d->jobs[j], NULL,
+			    scale * def->get(m, m->d->jobs[j], j));
 	}
 }
 
@@ -483,10 +511,11 @@ metrics_render_http(struct metrics *m, struct buf *b, const char *kind,
 static void
 metrics_render_process(struct metrics *m, struct buf *b)
 {
-	FILE	*f;
-	long	 pages = 0, rss = 0;
-	double	 lag = 0;
-	size_t	 i, running = 0;
+	const char	*name;
+	FILE		*f;
+	long		 pages = 0, rss = 0;
+	double		 lag = 0;
+	size_t		 i, running = 0;
 
 	for (i = 0; i < METRICS_LAG_SLOTS; i++)
 		if (m->lag[i] > lag)
@@ -498,9 +527,10 @@ metrics_render_process(struct metrics *m, struct buf *b)
 			rss = 0;
 		fclose(f);
 	}
-	metrics_family(b, "flink_jobmanager_numRunningJobs", "gauge",
-	    "Jobs RUNNING");
-	buf_printf(b, "flink_jobmanager_numRunningJobs %zu\n", running);
+	name = m->d->cfg->metrics_flink_names ?
+	    "flink_jobmanager_numRunningJobs" : "bronzed_running_jobs";
+	metrics_family(b, name, "gauge", "Jobs RUNNING");
+	buf_printf(b, "%s %zu\n", name, running);
 	metrics_family(b, "bronzed_loop_lag_seconds", "gauge",
 	    "Longest delay of a 100 ms loop timer over the last 10 s");
 	buf_printf(b, "bronzed_loop_lag_seconds %.6f\n", lag);

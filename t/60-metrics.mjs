@@ -92,5 +92,30 @@ const inDash = used(exprs);
 t.ok(dash.panels.length >= 8 && inDash.size >= 10, `dashboard: ${dash.panels.length} panels over ${inDash.size} series`);
 t.eq([...inDash].filter((n) => !exported.has(n)), [], 'every dashboard query names an exported metric');
 t.eq(await d.stop(), 0, 'clean stop');
+
+// metrics.flink-names: false: the same series under snake_case names in
+// base units, and promtool has nothing at all to say
+const d2 = await startDaemon({ config: { ...config, 'metrics.flink-names': 'false' } });
+const mport2 = Number(/metrics on http:\/\/\S+:(\d+)\/metrics/.exec(d2.logs())?.[1]);
+await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 100), 1));
+t.ok(await waitCommitted(60000), 'flink-names off: the new records committed');
+await sleep(1500);
+const plain = await scrape(`http://127.0.0.1:${mport2}/metrics`);
+const pt2 = spawnSync('promtool', ['check', 'metrics'], { input: plain.text, encoding: 'utf8' });
+if (pt2.error) t.ok(true, '# SKIP promtool not installed');
+else t.eq([pt2.status, (pt2.stdout + pt2.stderr).trim()], [0, ''], 'flink-names off: promtool check metrics reports nothing');
+const fams = [...plain.text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+t.eq(fams.filter((n) => /[a-z][A-Z]/.test(n)), [], 'flink-names off: no camelCase family');
+const psamples = [...plain.text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/gm)]
+  .map((m) => ({ name: m[1], labels: m[2] || '', value: Number(m[3]) }));
+const pval = (name, job) => psamples.filter((s) => s.name === name && s.labels.includes(`job_name="${job}"`))
+  .reduce((a, s) => a + s.value, 0);
+t.eq([pval('bronzed_records_in_total', 'binance'), pval('bronzed_records_in_total', 'kraken')], [100, 0],
+  'flink-names off: bronzed_records_in_total counts this run\'s records');
+t.ok(pval('bronzed_checkpoints_completed_total', 'binance') >= 1, 'flink-names off: completed checkpoints counted');
+const dur = pval('bronzed_last_checkpoint_duration_seconds', 'binance');
+t.ok(dur > 0 && dur < 60, `flink-names off: last checkpoint duration in seconds (${dur})`);
+t.ok(psamples.some((s) => s.name === 'bronzed_running_jobs' && s.value === 2), 'flink-names off: two jobs running');
+t.eq(await d2.stop(), 0, 'clean stop (flink-names off)');
 await mk.stop();
 await t.done();

@@ -35,6 +35,9 @@ CONFIG_KEY("admin.ready-max-freshness", ready_max_freshness_ms, DURATION,
 CONFIG_KEY("metrics.port", metrics_port, PORT, "9091", 0, 65535,
     NULL, NULL, 0,
     "Prometheus metrics port (0 picks any free port)")
+CONFIG_KEY("metrics.flink-names", metrics_flink_names, BOOL, "true", 0, 0,
+    NULL, NULL, 0,
+    "export Flink's camelCase metric names (false: snake_case bronzed_*)")
 CONFIG_KEY("state.dir", state_dir, STRING, "/var/lib/bronzed", 0, 0,
     NULL, NULL, 0,
     "directory of the durable state (LMDB)")
