@@ -46,6 +46,8 @@ static const struct ctl_command ctl_commands[] = {
 	    "savepoint (refused if it would duplicate rows)", ctl_ops_restore },
 	{ "savepoints", "[JOB]", "the savepoints taken, newest first",
 	    ctl_ops_savepoints },
+	{ "dispose", "PATH", "delete a savepoint (the table's data stays)",
+	    ctl_ops_dispose },
 	{ "cancel", "JOB", "cancel the job (uncommitted records are read "
 	    "again at the next start)", ctl_ops_cancel },
 	{ "help", "", "show this help", ctl_help },

@@ -121,6 +121,8 @@ ctl_ops_run(const struct ctl *ctl, const char *what, const char *trigger_path,
 		    "stack-trace") : "unknown cause");
 	else if (ctl_ops_str(op, "location") != NULL)
 		printf("%s completed: %s\n", what, ctl_ops_str(op, "location"));
+	else if (cJSON_GetObjectItemCaseSensitive(op, "checkpointId") == NULL)
+		printf("%s completed\n", what);
 	else
 		printf("%s %.0f completed\n", what, cJSON_GetNumberValue(
 		    cJSON_GetObjectItemCaseSensitive(op, "checkpointId")));
@@ -261,6 +263,28 @@ ctl_ops_restore(struct ctl *ctl, int argc, char **argv)
 	free(body);
 	free(trigger);
 	free(status);
+	return (rc);
+}
+
+/* dispose PATH: delete a savepoint (its _metadata and index entry). */
+int
+ctl_ops_dispose(struct ctl *ctl, int argc, char **argv)
+{
+	cJSON	*o;
+	char	*body, *what;
+	int	 rc;
+
+	if (argc != 2)
+		return (ctl_ops_usage("dispose PATH"));
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "savepoint-path", argv[1]);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	what = xasprintf("disposal of %s", argv[1]);
+	rc = ctl_ops_run(ctl, what, "/savepoint-disposal",
+	    "/savepoint-disposal", body);
+	free(what);
+	free(body);
 	return (rc);
 }
 

@@ -14,6 +14,7 @@
 #include "admin-route.h"
 #include "config.h"
 #include "daemon.h"
+#include "dispose.h"
 #include "job.h"
 #include "json.h"
 #include "savepoint.h"
@@ -566,5 +567,67 @@ admin_ckpt_exceptions(struct admin_req *req, struct admin_resp *resp)
 		cJSON_AddItemToArray(a, e);
 	}
 	cJSON_AddBoolToObject(h, "truncated", n < job->nexceptions);
+	admin_resp_json(resp, 200, body);
+}
+
+/* POST /savepoint-disposal {"savepoint-path": ...}: 200 and a request id. */
+void
+admin_ckpt_dispose(struct admin_req *req, struct admin_resp *resp)
+{
+	const cJSON		*path;
+	struct job_operation	*op;
+	cJSON			*o;
+	char			*cause = NULL;
+
+	path = cJSON_GetObjectItemCaseSensitive(req->json, "savepoint-path");
+	if (!cJSON_IsString(path)) {
+		admin_resp_error(resp, 400, "Body: {\"savepoint-path\": "
+		    "string}.");
+		return;
+	}
+	if (req->d->dispose == NULL) {
+		admin_resp_error(resp, 503, "Not ready: the catalog and "
+		    "storage are not open yet.");
+		return;
+	}
+	if ((op = dispose_start(req->d->dispose, path->valuestring,
+	    &cause)) == NULL) {
+		admin_resp_error(resp, 400, "Property [savepoint-path]: %s.",
+		    cause);
+		free(cause);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "request-id", op->trigger_id);
+	admin_resp_json(resp, 200, o);
+}
+
+/* GET /savepoint-disposal/:triggerid: {"status":..,"operation":{}}. */
+void
+admin_ckpt_dispose_status(struct admin_req *req, struct admin_resp *resp)
+{
+	const char		*t = admin_req_param(req, "triggerid");
+	struct job_operation	*op = NULL;
+	cJSON			*body, *o;
+
+	if (req->d->dispose != NULL)
+		op = dispose_find(req->d->dispose, t);
+	if (op == NULL) {
+		admin_resp_error(resp, 404, "There is no savepoint disposal "
+		    "with triggerId=%s.", t);
+		return;
+	}
+	body = cJSON_CreateObject();
+	o = cJSON_AddObjectToObject(body, "status");
+	cJSON_AddStringToObject(o, "id", op->done ? "COMPLETED" :
+	    "IN_PROGRESS");
+	if (!op->done)
+		cJSON_AddNullToObject(body, "operation");
+	else {
+		o = cJSON_AddObjectToObject(body, "operation");
+		if (op->failure != NULL)
+			cJSON_AddItemToObject(o, "failure-cause",
+			    admin_ckpt_throwable(op->failure));
+	}
 	admin_resp_json(resp, 200, body);
 }

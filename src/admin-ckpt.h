@@ -2,7 +2,7 @@
  * admin-ckpt.h: the checkpoint, savepoint, stop, cancel and exceptions
  * endpoints of the admin API, in Flink 1.19's shapes (flink-rest.md):
  * CheckpointingStatistics, CheckpointConfigInfo, asynchronous operations
- * with trigger ids, JobExceptionsInfoWithHistory.
+ * with trigger ids, JobExceptionsInfoWithHistory, savepoint disposal.
  */
 #ifndef BRONZE_ADMIN_CKPT_H
 #define BRONZE_ADMIN_CKPT_H
@@ -23,5 +23,7 @@ void	admin_ckpt_restore(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_restore_status(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_cancel(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_exceptions(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_dispose(struct admin_req *, struct admin_resp *);
+void	admin_ckpt_dispose_status(struct admin_req *, struct admin_resp *);
 
 #endif

@@ -53,6 +53,8 @@ const struct admin_route admin_routes[] = {
 	{ "GET", "/jobs/:jobid/metrics", admin_metrics_job },
 	{ "GET", "/jobs/metrics", admin_metrics_jobs },
 	{ "GET", "/metrics", admin_metrics_prometheus },
+	{ "POST", "/savepoint-disposal", admin_ckpt_dispose },
+	{ "GET", "/savepoint-disposal/:triggerid", admin_ckpt_dispose_status },
 };
 const size_t admin_nroutes = sizeof admin_routes / sizeof admin_routes[0];
 

@@ -10,6 +10,7 @@
 
 struct event_base;
 struct config;
+struct dispose;
 struct http;
 struct job;
 struct metrics;
@@ -25,6 +26,7 @@ struct daemon {
 	struct http		*http;		/* S3 and catalog client, or NULL */
 	struct metrics		*metrics;	/* or NULL (tests) */
 	struct state		*state;		/* or NULL (tests) */
+	struct dispose		*dispose;	/* savepoint disposals, or NULL */
 };
 
 /* Find a job by its 32-hex id or by its name; NULL if none. */

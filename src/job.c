@@ -111,14 +111,15 @@ job_op_clear(struct job_operation *op)
 }
 
 struct job_operation *
-job_op_new(struct job *job, enum job_op_kind kind, int64_t now_ms)
+job_op_alloc(struct job_operation *ops, size_t nops, enum job_op_kind kind,
+    int64_t now_ms)
 {
 	struct job_operation	*op = NULL, *o;
 	unsigned char		 r[16];
 	size_t			 i;
 
-	for (i = 0; i < JOB_OPS; i++) {		/* free, else oldest done */
-		o = &job->ops[i];
+	for (i = 0; i < nops; i++) {		/* free, else oldest done */
+		o = &ops[i];
 		if (o->trigger_id[0] == '\0') {
 			op = o;
 			break;
@@ -136,6 +137,21 @@ job_op_new(struct job *job, enum job_op_kind kind, int64_t now_ms)
 	op->kind = kind;
 	op->created_ms = now_ms;
 	return (op);
+}
+
+struct job_operation *
+job_op_new(struct job *job, enum job_op_kind kind, int64_t now_ms)
+{
+	return (job_op_alloc(job->ops, JOB_OPS, kind, now_ms));
+}
+
+void
+job_op_release(struct job_operation *ops, size_t nops)
+{
+	size_t	i;
+
+	for (i = 0; i < nops; i++)
+		job_op_clear(&ops[i]);
 }
 
 const double job_commit_bounds[JOB_COMMIT_BUCKETS] = {
@@ -158,16 +174,22 @@ job_commit_observe(struct job *job, double seconds)
 }
 
 struct job_operation *
-job_op_find(struct job *job, const char *trigger_id)
+job_op_lookup(struct job_operation *ops, size_t nops, const char *trigger_id)
 {
 	size_t	i;
 
-	for (i = 0; i < JOB_OPS; i++) {
-		if (job->ops[i].trigger_id[0] != '\0' &&
-		    strcmp(job->ops[i].trigger_id, trigger_id) == 0)
-			return (&job->ops[i]);
+	for (i = 0; i < nops; i++) {
+		if (ops[i].trigger_id[0] != '\0' &&
+		    strcmp(ops[i].trigger_id, trigger_id) == 0)
+			return (&ops[i]);
 	}
 	return (NULL);
+}
+
+struct job_operation *
+job_op_find(struct job *job, const char *trigger_id)
+{
+	return (job_op_lookup(job->ops, JOB_OPS, trigger_id));
 }
 
 void

@@ -50,7 +50,8 @@ struct job_checkpoint {
 enum job_op_kind {
 	JOB_OP_CHECKPOINT = 0,
 	JOB_OP_SAVEPOINT,
-	JOB_OP_RESTORE
+	JOB_OP_RESTORE,
+	JOB_OP_DISPOSAL		/* not a job's: see dispose.h */
 };
 
 #define JOB_OPS		16	/* operations kept, newest replace oldest */
@@ -145,6 +146,13 @@ struct job_operation *job_op_new(struct job *, enum job_op_kind,
 		    int64_t now_ms);
 /* The operation with this trigger id, or NULL. */
 struct job_operation *job_op_find(struct job *, const char *trigger_id);
+/* The same over any array of nops operations (job_op_new uses job->ops). */
+struct job_operation *job_op_alloc(struct job_operation *, size_t nops,
+		    enum job_op_kind, int64_t now_ms);
+struct job_operation *job_op_lookup(struct job_operation *, size_t nops,
+		    const char *trigger_id);
+/* Free what the nops operations own (the array itself is the caller's). */
+void		 job_op_release(struct job_operation *, size_t nops);
 /* Finish op: failure NULL on success; location copied if not NULL. */
 void		 job_op_finish(struct job_operation *, const char *failure,
 		    const char *location);

@@ -17,6 +17,7 @@
 #include "catalog-rest.h"
 #include "config.h"
 #include "daemon.h"
+#include "dispose.h"
 #include "fileio.h"
 #include "http.h"
 #include "job.h"
@@ -170,6 +171,7 @@ main_io_start_jobs(struct daemon *d, struct main_io *io)
 {
 	size_t	i;
 
+	d->dispose = dispose_new(io->fio, io->state);
 	io->streams = xcalloc(d->njobs, sizeof *io->streams);
 	for (i = 0; i < d->njobs; i++) {
 		io->streams[i] = stream_new(d, d->jobs[i], io->fio, io->cat,
@@ -275,6 +277,8 @@ main_io_close(struct daemon *d, struct main_io *io)
 		stream_free(io->streams[i]);
 	}
 	free(io->streams);
+	dispose_free(d->dispose);
+	d->dispose = NULL;
 	if (io->retry != NULL)
 		event_free(io->retry);
 	if (io->cat != NULL)
@@ -294,7 +298,7 @@ main_io_close(struct daemon *d, struct main_io *io)
 
 /*
  * Leave the loop once the catalog's background writes (version hints)
- * are done, waiting at most 5 s for them.
+ * and savepoint disposals are done, waiting at most 5 s for them.
  */
 static void
 main_exit_when_idle_cb(evutil_socket_t fd, short what, void *arg)
@@ -304,8 +308,8 @@ main_exit_when_idle_cb(evutil_socket_t fd, short what, void *arg)
 	struct catalog	*cat = main_io.cat;
 	struct timeval	 tv = { 0, 50000 };
 
-	if (cat != NULL && cat->ops->busy != NULL && cat->ops->busy(cat) > 0 &&
-	    waited_ms < 5000) {
+	if (((cat != NULL && cat->ops->busy != NULL && cat->ops->busy(cat) > 0) ||
+	    dispose_busy(d->dispose) > 0) && waited_ms < 5000) {
 		waited_ms += 50;
 		event_base_once(d->base, -1, EV_TIMEOUT, main_exit_when_idle_cb,
 		    d, &tv);

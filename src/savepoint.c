@@ -86,6 +86,29 @@ savepoint_check_target(const char *target, char **cause)
 }
 
 char *
+savepoint_dir_of(const char *location)
+{
+	const char	*p = location;
+	char		*dir;
+	size_t		 n;
+
+	if (strncasecmp(p, "s3a://", 6) == 0)
+		dir = xasprintf("s3://%s", p + 6);
+	else if (strncmp(p, "file://", 7) == 0)
+		dir = xstrdup(p + 7);
+	else if (strncmp(p, "file:/", 6) == 0)
+		dir = xstrdup(p + 5);
+	else
+		dir = xstrdup(p);
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	if (n > 10 && strcmp(dir + n - 10, "/_metadata") == 0)
+		dir[n - 10] = '\0';
+	return (dir);
+}
+
+char *
 savepoint_new_dir(const char *target, const char *job_id)
 {
 	unsigned char	 r[6];

@@ -32,6 +32,13 @@ struct config_job;
 void	 savepoint_fingerprint(const struct config_job *, char out[65]);
 /* 0 if target is acceptable, else -1 and *cause (heap). */
 int	 savepoint_check_target(const char *target, char **cause);
+/*
+ * The savepoint directory of a location as given by the operator (heap):
+ * s3a:// read as s3://, file:// and file:/ as the local path, without a
+ * trailing slash or a trailing "/_metadata".  Two spellings of one
+ * savepoint give the same string.
+ */
+char	*savepoint_dir_of(const char *location);
 /* A new savepoint directory under target (heap, no trailing slash). */
 char	*savepoint_new_dir(const char *target, const char *job_id);
 /* The _metadata document (heap JSON text). */

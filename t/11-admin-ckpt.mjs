@@ -24,7 +24,7 @@ await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 500), 0
 await produce('kraken.raw', tag(sample('kraken-trades.jsonl').slice(0, 400), 0));
 
 const d = await startDaemon({ config });
-const host = `localhost:${d.port}`;
+let host = `localhost:${d.port}`;	// the daemon the commands talk to
 // Run a runbook line as an operator would: sh -c "curl ... | jq ...".
 const sh = (cmd) => execFileSync('sh', ['-c', cmd.replaceAll('localhost:8082', host)],
   { encoding: 'utf8', timeout: 20000 });
@@ -79,7 +79,7 @@ t.ok(after && after.is_savepoint && after.checkpoint_type === 'SAVEPOINT', 'late
 
 // the same through bronzectl
 const ctlPath = process.env.BRONZECTL || path.join(process.env.BRONZE_BUILDDIR || '.', 'admin/bronzectl');
-const ctl = (...args) => spawnSync(ctlPath, ['-u', d.url, ...args], { encoding: 'utf8', timeout: 60000 });
+const ctl = (...args) => spawnSync(ctlPath, ['-u', `http://${host}`, ...args], { encoding: 'utf8', timeout: 60000 });
 let r = ctl('checkpoint', 'binance');
 t.ok(r.status === 0 && /^checkpoint \d+ completed$/m.test(r.stdout), `bronzectl checkpoint: ${r.stdout.trim()}`, r.stderr);
 r = ctl('savepoint', 'binance', spDir);
@@ -168,6 +168,37 @@ const st = await until(async () => {
 t.eq(st, ['FAILED', 'RUNNING'], '--from-savepoint refused: binance FAILED, kraken RUNNING');
 const e3 = (await d3.fetchJson(`/jobs/${ID}/exceptions`)).body;
 t.ok(/twice/.test(e3['root-exception'] || ''), `the reason is in the exceptions: ${e3['root-exception']}`);
+
+// savepoint disposal: Flink's POST /savepoint-disposal, then bronzectl
+host = `localhost:${d3.port}`;
+const spPath = (l) => l.replace(/^file:/, '');
+const dispose = (p) => {
+  const res = JSON.parse(sh(`curl -s -X POST -d '{"savepoint-path": "${p}"}' localhost:8082/savepoint-disposal`));
+  return until(async () => {
+    const s = JSON.parse(sh(`curl -s localhost:8082/savepoint-disposal/${res['request-id']}`));
+    return s.status.id === 'COMPLETED' ? s : null;
+  });
+};
+t.ok(existsSync(path.join(spPath(loc), '_metadata')), 'the first savepoint is there before its disposal');
+const disp = await dispose(loc);
+t.eq(disp?.operation, {}, 'POST /savepoint-disposal: COMPLETED with an empty operation');
+t.ok(!existsSync(spPath(loc)), 'disposed: the savepoint directory is gone');
+r = ctl('--json', 'savepoints', 'binance');
+t.ok(r.status === 0 && !JSON.parse(r.stdout).some((x) => spPath(x.location) === spPath(loc)),
+  'disposed: no longer listed by bronzectl savepoints', r.stdout);
+const again = await dispose(loc);
+t.ok(/not a savepoint/.test(again?.operation?.['failure-cause']?.['stack-trace'] || ''),
+  `disposing it again: failure-cause ${again?.operation?.['failure-cause']?.['stack-trace']}`);
+const notSp = await dispose(path.join(dir, 'warehouse'));
+t.ok(notSp?.operation?.['failure-cause'] && existsSync(path.join(dir, 'warehouse')),
+  'a directory that is not a savepoint: failure-cause, nothing deleted');
+t.eq(bad(`-X POST -d '{"savepoint-path": "relative/sp"}' localhost:8082/savepoint-disposal`), '400', 'disposal of a relative path: 400');
+t.eq(bad(`-X POST -d '{"path": "/x"}' localhost:8082/savepoint-disposal`), '400', 'disposal without savepoint-path: 400');
+t.eq(bad('localhost:8082/savepoint-disposal/0123456789abcdef0123456789abcdef'), '404', 'unknown disposal trigger: 404');
+r = ctl('dispose', `${spPath(loc3)}/_metadata`);
+t.ok(r.status === 0 && /completed/.test(r.stdout) && !existsSync(spPath(loc3)), `bronzectl dispose: ${r.stdout.trim()}`, r.stderr);
+r = ctl('dispose', spPath(loc3));
+t.ok(r.status === 1 && /not a savepoint/.test(r.stderr), 'bronzectl dispose of a disposed savepoint: exit 1 with the cause', r.stderr);
 t.eq(await d3.stop(), 0, 'clean stop');
 t.ok(existsSync(spDir), 'savepoint directory exists');
 await mk.stop();
