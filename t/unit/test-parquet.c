@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "parquet-int.h"
+#include "pq-read.h"
 #include "tap.h"
 #include "thrift.h"
 
@@ -414,6 +415,83 @@ test_dict_fallback(void)
 	buf_free(&s.b);
 }
 
+/* Write rows of (partition, offset, value) and read both columns back. */
+static void
+read_back(enum pq_codec codec, int dictionary, size_t page_rows,
+    size_t group_size, int rows)
+{
+	static const struct pq_column c[] = {
+		{ "kafka_partition", PQ_INT32, 1, 4, 0, 0, 0 },
+		{ "kafka_offset", PQ_INT64, 1, 5, 0, 0, 0 },
+		{ "raw", PQ_BINARY, 1, 6, 0, 0, 0 },
+	};
+	struct pq_options	 o;
+	struct pq_writer	*w;
+	struct pqr_file		*f;
+	struct sink		 s;
+	int64_t			*part = NULL, *off = NULL;
+	size_t			 np = 0, no = 0;
+	char			*cause = NULL;
+	int			 i, ok = 1;
+
+	memset(&s, 0, sizeof s);
+	pq_options_default(&o);
+	o.codec = codec;
+	o.dictionary = dictionary;
+	o.page_rows = page_rows;
+	o.row_group_size = group_size;
+	w = pq_writer_new(c, 3, &o, sink_cb, &s, &cause);
+	for (i = 0; i < rows; i++) {
+		pq_put_int32(w, 0, i % 3 - 1);		/* -1, 0, 1 */
+		pq_put_int64(w, 1, (int64_t)i * 7 + 5000000000LL);
+		pq_put_bytes(w, 2, "{\"p\":1}", 7);
+		TAP_CHECK(pq_writer_end_row(w, &cause) == 0);
+	}
+	TAP_CHECK(pq_writer_close(w, &cause) == 0);
+	f = pqr_open(s.b.data, s.b.len, &cause);
+	TAP_CHECK(f != NULL && pqr_rows(f) == rows);
+	TAP_CHECK(f != NULL && pqr_column_int64(f, "kafka_partition", &part,
+	    &np, &cause) == 0 && np == (size_t)rows);
+	TAP_CHECK(f != NULL && pqr_column_int64(f, "kafka_offset", &off,
+	    &no, &cause) == 0 && no == (size_t)rows);
+	for (i = 0; part != NULL && off != NULL && i < rows; i++)
+		ok &= part[i] == i % 3 - 1 && off[i] == (int64_t)i * 7 +
+		    5000000000LL;
+	TAP_CHECK(ok);
+	TAP_CHECK(f != NULL && pqr_column_int64(f, "raw", &off, &no,
+	    &cause) == -1 && strstr(cause, "not INT32") != NULL);
+	free(cause);
+	cause = NULL;
+	TAP_CHECK(f != NULL && pqr_column_int64(f, "nosuch", &off, &no,
+	    &cause) == -1 && strstr(cause, "no column") != NULL);
+	free(cause);
+	cause = NULL;
+	free(part);
+	pqr_close(f);
+	/* every truncation of the file is refused, never misread */
+	for (i = 0; i < 64 && (size_t)i < s.b.len; i++) {
+		f = pqr_open(s.b.data, s.b.len - (size_t)i - 1, &cause);
+		TAP_CHECK(f == NULL);
+		free(cause);
+		cause = NULL;
+	}
+	pq_writer_free(w);
+	buf_free(&s.b);
+}
+
+/* pq-read reads back what the writer wrote, in every layout. */
+static void
+test_read_back(void)
+{
+	read_back(PQ_ZSTD, 1, 20000, 128 << 20, 10000);
+	read_back(PQ_ZSTD, 0, 1000, 128 << 20, 10000);
+	read_back(PQ_UNCOMPRESSED, 1, 333, 64 << 10, 20000);
+	read_back(PQ_UNCOMPRESSED, 0, 20000, 128 << 20, 1);
+#ifdef HAVE_SNAPPY
+	read_back(PQ_SNAPPY, 1, 500, 32 << 10, 5000);
+#endif
+}
+
 static const struct tap_case cases[] = {
 	{ "thrift fields, deltas, zigzag extremes", test_thrift_fields },
 	{ "thrift lists and nested structs", test_thrift_lists_nesting },
@@ -424,6 +502,7 @@ static const struct tap_case cases[] = {
 	{ "zero rows, sink failure, bad codec", test_zero_rows_and_failures },
 	{ "layout, memory bound, metrics", test_layout_and_memory },
 	{ "dictionary fallback", test_dict_fallback },
+	{ "pq-read reads every layout back", test_read_back },
 };
 
 TAP_MAIN(cases)
