@@ -46,6 +46,8 @@ static const struct ctl_command ctl_commands[] = {
 	    "savepoint (refused if it would duplicate rows)", ctl_ops_restore },
 	{ "savepoints", "[JOB]", "the savepoints taken, newest first",
 	    ctl_ops_savepoints },
+	{ "verify", "JOB", "audit the table: every committed offset once "
+	    "(gaps and overlaps per partition)", ctl_ops_verify },
 	{ "dispose", "PATH", "delete a savepoint (the table's data stays)",
 	    ctl_ops_dispose },
 	{ "cancel", "JOB", "cancel the job (uncommitted records are read "

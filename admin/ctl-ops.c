@@ -288,6 +288,95 @@ ctl_ops_dispose(struct ctl *ctl, int argc, char **argv)
 	return (rc);
 }
 
+static double
+ctl_ops_num(const cJSON *o, const char *key)
+{
+	return (cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key)));
+}
+
+/* The ranges of list as "  what from..to" lines. */
+static void
+ctl_ops_ranges(const cJSON *p, const char *key, const char *what)
+{
+	const cJSON	*r;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, key))
+		printf("  %s %.0f..%.0f\n", what, ctl_ops_num(r, "from"),
+		    ctl_ops_num(r, "to"));
+}
+
+/* An audit's partitions, one line each with its gaps and overlaps. */
+static void
+ctl_ops_print_audit(const cJSON *op)
+{
+	const cJSON	*p, *c;
+
+	printf("table %s, snapshot %.0f: %.0f files, %.0f records\n",
+	    ctl_ops_str(op, "table") ? ctl_ops_str(op, "table") : "?",
+	    ctl_ops_num(op, "snapshot-id"), ctl_ops_num(op, "files"),
+	    ctl_ops_num(op, "records"));
+	printf("%-9s %-12s %-12s %-10s %-12s %-5s %-8s %s\n", "PARTITION",
+	    "FIRST", "LAST", "RECORDS", "COMMITTED", "GAPS", "OVERLAPS", "OK");
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(op,
+	    "partitions")) {
+		c = cJSON_GetObjectItemCaseSensitive(p, "committed-offset");
+		printf("%-9.0f %-12.0f %-12.0f %-10.0f ", ctl_ops_num(p,
+		    "partition"), ctl_ops_num(p, "first-offset"),
+		    ctl_ops_num(p, "last-offset"), ctl_ops_num(p, "records"));
+		if (cJSON_IsNumber(c))
+			printf("%-12.0f ", c->valuedouble);
+		else
+			printf("%-12s ", "-");
+		printf("%-5.0f %-8.0f %s\n", ctl_ops_num(p, "gaps-total"),
+		    ctl_ops_num(p, "overlaps-total"), cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(p, "ok")) ? "yes" : "NO");
+		ctl_ops_ranges(p, "gaps", "gap");
+		ctl_ops_ranges(p, "overlaps", "held twice");
+	}
+}
+
+/* verify JOB: audit the table; exit 0 only if every offset is once. */
+int
+ctl_ops_verify(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_reply	 reply;
+	const cJSON		*op, *fail;
+	char			*trigger, *id = NULL, *path;
+	int			 rc, ok;
+
+	if (argc != 2)
+		return (ctl_ops_usage("verify JOB"));
+	trigger = xasprintf("/jobs/%s/verify", argv[1]);
+	rc = ctl_ops_trigger(ctl, trigger, "{}", &id);
+	if (rc == 0) {
+		path = xasprintf("%s/%s", trigger, id);
+		rc = ctl_ops_wait(ctl, path, &reply);
+		free(path);
+	}
+	free(trigger);
+	free(id);
+	if (rc != 0)
+		return (rc);
+	op = cJSON_GetObjectItemCaseSensitive(reply.json, "operation");
+	fail = ctl_ops_failure(op);
+	ok = fail == NULL && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op,
+	    "ok"));
+	if (ctl->json)
+		printf("%s\n", reply.body);
+	else if (fail != NULL)
+		fprintf(stderr, "bronzectl: verify failed: %s\n",
+		    ctl_ops_str(fail, "stack-trace") ? ctl_ops_str(fail,
+		    "stack-trace") : "unknown cause");
+	else {
+		ctl_ops_print_audit(op);
+		printf("%s\n", ok ? "every committed offset is in the table "
+		    "exactly once" : "NOT OK: gaps, offsets held twice, or "
+		    "coverage that does not end at the committed offset");
+	}
+	ctl_http_reply_free(&reply);
+	return (ok ? CTL_EXIT_OK : CTL_EXIT_FAIL);
+}
+
 /* Print one job's savepoints (human form); 0 or an exit status. */
 static int
 ctl_ops_savepoints_of(const struct ctl *ctl, const char *job, cJSON *all)

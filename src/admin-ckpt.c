@@ -300,7 +300,7 @@ admin_ckpt_trigger(struct admin_req *req, struct admin_resp *resp)
 }
 
 /* {"class","stack-trace"} as Flink's SerializedThrowable. */
-static cJSON *
+cJSON *
 admin_ckpt_throwable(const char *msg)
 {
 	cJSON	*o = cJSON_CreateObject();

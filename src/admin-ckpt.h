@@ -7,8 +7,13 @@
 #ifndef BRONZE_ADMIN_CKPT_H
 #define BRONZE_ADMIN_CKPT_H
 
+#include <cjson/cJSON.h>
+
 struct admin_req;
 struct admin_resp;
+
+/* A failure as Flink's SerializedThrowable {"class", "stack-trace"}. */
+cJSON	*admin_ckpt_throwable(const char *message);
 
 void	admin_ckpt_stats(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_config(struct admin_req *, struct admin_resp *);

@@ -16,6 +16,7 @@
 #include "admin-ckpt.h"
 #include "admin-metrics.h"
 #include "admin-route.h"
+#include "admin-verify.h"
 #include "daemon.h"
 #include "job.h"
 #include "xmalloc.h"
@@ -50,6 +51,8 @@ const struct admin_route admin_routes[] = {
 	{ "POST", "/jobs/:jobid/restore", admin_ckpt_restore },
 	{ "GET", "/jobs/:jobid/restore/:triggerid", admin_ckpt_restore_status },
 	{ "GET", "/jobs/:jobid/exceptions", admin_ckpt_exceptions },
+	{ "POST", "/jobs/:jobid/verify", admin_verify_start },
+	{ "GET", "/jobs/:jobid/verify/:triggerid", admin_verify_status },
 	{ "GET", "/jobs/:jobid/metrics", admin_metrics_job },
 	{ "GET", "/jobs/metrics", admin_metrics_jobs },
 	{ "GET", "/metrics", admin_metrics_prometheus },

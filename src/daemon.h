@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 struct event_base;
+struct fileio;
+struct catalog;
 struct config;
 struct dispose;
 struct http;
@@ -27,6 +29,8 @@ struct daemon {
 	struct metrics		*metrics;	/* or NULL (tests) */
 	struct state		*state;		/* or NULL (tests) */
 	struct dispose		*dispose;	/* savepoint disposals, or NULL */
+	struct fileio		*fio;		/* the jobs' storage, or NULL */
+	struct catalog		*cat;		/* the jobs' catalog, or NULL */
 };
 
 /* Find a job by its 32-hex id or by its name; NULL if none. */

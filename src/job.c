@@ -107,6 +107,7 @@ job_op_clear(struct job_operation *op)
 	free(op->target);
 	free(op->location);
 	free(op->failure);
+	free(op->result);
 	memset(op, 0, sizeof *op);
 }
 

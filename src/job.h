@@ -51,7 +51,8 @@ enum job_op_kind {
 	JOB_OP_CHECKPOINT = 0,
 	JOB_OP_SAVEPOINT,
 	JOB_OP_RESTORE,
-	JOB_OP_DISPOSAL		/* not a job's: see dispose.h */
+	JOB_OP_DISPOSAL,	/* not a job's: see dispose.h */
+	JOB_OP_VERIFY
 };
 
 #define JOB_OPS		16	/* operations kept, newest replace oldest */
@@ -69,6 +70,7 @@ struct job_operation {
 #define JOB_OP_THEN_STOP	2
 	char			*location;	/* savepoint _metadata dir, owned */
 	char			*failure;	/* owned, NULL on success */
+	char			*result;	/* verify: JSON text, owned */
 };
 
 struct job_exception {

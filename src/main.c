@@ -27,6 +27,7 @@
 #include "savepoint.h"
 #include "state.h"
 #include "stream.h"
+#include "verify.h"
 #include "xmalloc.h"
 
 #ifndef SYSCONFDIR
@@ -172,6 +173,8 @@ main_io_start_jobs(struct daemon *d, struct main_io *io)
 	size_t	i;
 
 	d->dispose = dispose_new(io->fio, io->state);
+	d->fio = io->fio;
+	d->cat = io->cat;
 	io->streams = xcalloc(d->njobs, sizeof *io->streams);
 	for (i = 0; i < d->njobs; i++) {
 		io->streams[i] = stream_new(d, d->jobs[i], io->fio, io->cat,
@@ -279,6 +282,8 @@ main_io_close(struct daemon *d, struct main_io *io)
 	free(io->streams);
 	dispose_free(d->dispose);
 	d->dispose = NULL;
+	d->fio = NULL;
+	d->cat = NULL;
 	if (io->retry != NULL)
 		event_free(io->retry);
 	if (io->cat != NULL)
@@ -298,7 +303,7 @@ main_io_close(struct daemon *d, struct main_io *io)
 
 /*
  * Leave the loop once the catalog's background writes (version hints)
- * and savepoint disposals are done, waiting at most 5 s for them.
+ * savepoint disposals and audits are done, waiting at most 5 s for them.
  */
 static void
 main_exit_when_idle_cb(evutil_socket_t fd, short what, void *arg)
@@ -309,7 +314,8 @@ main_exit_when_idle_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval	 tv = { 0, 50000 };
 
 	if (((cat != NULL && cat->ops->busy != NULL && cat->ops->busy(cat) > 0) ||
-	    dispose_busy(d->dispose) > 0) && waited_ms < 5000) {
+	    dispose_busy(d->dispose) > 0 || verify_busy() > 0) &&
+	    waited_ms < 5000) {
 		waited_ms += 50;
 		event_base_once(d->base, -1, EV_TIMEOUT, main_exit_when_idle_cb,
 		    d, &tv);
