@@ -60,17 +60,27 @@ catalog_rest_op_finish(struct catalog_rest_op *op, enum catalog_status st,
 	cb(st, cause, arg);
 }
 
-/* Take a loaded table's metadata into the handle; rt is consumed. */
+/*
+ * Take a loaded table's metadata into the handle; rt is consumed.  -1 and
+ * *cause (heap) if it has no location or is not metadata bronzed can use.
+ */
 static int
 catalog_rest_install(struct catalog_table *t, struct catalog_rest_table *rt,
-    const char **cause)
+    char **cause)
 {
 	const char	*location;
+	char		*why = NULL;
 
 	location = json_object_string(rt->metadata, "location");
-	if (location == NULL || rt->metadata_location == NULL) {
+	if (location == NULL || rt->metadata_location == NULL)
+		why = xstrdup("no location");
+	else
+		(void)ice_meta_validate(rt->metadata, &why);
+	if (why != NULL) {
+		*cause = xasprintf("the catalog's answer for table %s.%s: %s",
+		    t->namespace_, t->name, why);
+		free(why);
 		catalog_rest_table_free(rt);
-		*cause = "the catalog's table has no location";
 		return (-1);
 	}
 	free(t->location);
@@ -93,7 +103,7 @@ catalog_rest_ops_table_cb(struct catalog_rest_table *rt, const char *cause,
     void *arg)
 {
 	struct catalog_rest_op	*op = arg;
-	const char		*why = NULL;
+	char			*why = NULL;
 
 	if (rt == NULL) {
 		catalog_rest_op_finish(op, CATALOG_ERROR, cause);
@@ -101,6 +111,7 @@ catalog_rest_ops_table_cb(struct catalog_rest_table *rt, const char *cause,
 	}
 	if (catalog_rest_install(op->t, rt, &why) == -1) {
 		catalog_rest_op_finish(op, CATALOG_ERROR, why);
+		free(why);
 		return;
 	}
 	catalog_rest_op_finish(op, CATALOG_OK, NULL);
@@ -151,7 +162,7 @@ catalog_rest_ops_commit_cb(enum catalog_rest_outcome outcome,
     struct catalog_rest_table *rt, const char *cause, void *arg)
 {
 	struct catalog_rest_op	*op = arg;
-	const char		*why = NULL;
+	char			*why = NULL;
 	enum catalog_status	 st;
 
 	switch (outcome) {
@@ -174,6 +185,7 @@ catalog_rest_ops_commit_cb(enum catalog_rest_outcome outcome,
 		cause = why;
 	}
 	catalog_rest_op_finish(op, st, cause);
+	free(why);
 }
 
 static void

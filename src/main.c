@@ -51,28 +51,6 @@ usage(FILE *out)
 	    DEFAULT_CONFIG);
 }
 
-int64_t
-daemon_now_ms(void)
-{
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
-}
-
-struct job *
-daemon_find_job(const struct daemon *d, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i < d->njobs; i++) {
-		if (strcmp(d->jobs[i]->id, key) == 0 ||
-		    strcmp(d->jobs[i]->cfg->name, key) == 0)
-			return (d->jobs[i]);
-	}
-	return (NULL);
-}
-
 /* What the jobs write through: HTTP client, S3, FileIO, catalog, state. */
 struct main_io {
 	struct daemon		*d;

@@ -36,6 +36,7 @@ struct pqr_in {
 /* One column chunk of the wanted column. */
 struct pqr_chunk {
 	int		 ptype;		/* 1 INT32, 2 INT64 */
+	int		 maxdef;	/* 1 if the column is OPTIONAL */
 	int		 codec;
 	int64_t		 num_values;
 	int64_t		 start;		/* dictionary page or first data page */
@@ -400,51 +401,6 @@ pqr_plain(int ptype, const uint8_t *p, size_t len, size_t n, int64_t *out)
 	return (0);
 }
 
-/* RLE/bit-packed hybrid dictionary indices, mapped through dict. */
-static int
-pqr_dict_indices(const uint8_t *p, size_t len, size_t n, const int64_t *dict,
-    size_t ndict, int64_t *out)
-{
-	struct pqr_in	in = { p + 1, p + len, 0, { 0 }, 0 };
-	uint64_t	h, run, idx, bit;
-	size_t		got = 0, i, k, w;
-
-	if (len < 1 || (w = p[0]) > 32)
-		return (-1);
-	while (got < n) {
-		h = pqr_varint(&in);
-		if (in.err)
-			return (-1);
-		if ((h & 1) == 0) {			/* RLE run */
-			run = h >> 1;
-			for (idx = 0, k = 0; k < (w + 7) / 8; k++)
-				idx |= (uint64_t)pqr_byte(&in) << (8 * k);
-			if (in.err || idx >= ndict || run > n - got)
-				return (-1);
-			for (i = 0; i < run; i++)
-				out[got++] = dict[idx];
-			continue;
-		}
-		run = (h >> 1) * 8;			/* bit-packed groups */
-		if (run * w / 8 > (uint64_t)(in.end - in.p))
-			return (-1);
-		for (i = 0; i < run; i++) {
-			for (idx = 0, k = 0; k < w; k++) {
-				bit = i * w + k;
-				idx |= (uint64_t)(in.p[bit / 8] >> (bit % 8) &
-				    1) << k;
-			}
-			if (got < n) {
-				if (idx >= ndict)
-					return (-1);
-				out[got++] = dict[idx];
-			}
-		}
-		in.p += run * w / 8;
-	}
-	return (0);
-}
-
 /* A page header's fields the reader needs. */
 struct pqr_page {
 	int		 type;		/* 0 data v1, 2 dictionary, 3 data v2 */
@@ -507,6 +463,217 @@ pqr_page_header(struct pqr_in *in, struct pqr_page *pg)
 	return (0);
 }
 
+/*
+ * n values of the RLE/bit-packed hybrid encoding at bit width w into out
+ * (as uint32), from p..p+len.  -1 if the data ends early or a value does
+ * not fit.
+ */
+static int
+pqr_rle(const uint8_t *p, size_t len, unsigned w, size_t n, uint32_t *out)
+{
+	struct pqr_in	in;
+	uint64_t	h, run, v, bit;
+	size_t		got = 0, i, k;
+
+	memset(&in, 0, sizeof in);
+	in.p = p;
+	in.end = p + len;
+	if (w > 32)
+		return (-1);
+	while (got < n) {
+		h = pqr_varint(&in);
+		if (in.err)
+			return (-1);
+		if ((h & 1) == 0) {			/* RLE run */
+			run = h >> 1;
+			for (v = 0, k = 0; k < (w + 7) / 8; k++)
+				v |= (uint64_t)pqr_byte(&in) << (8 * k);
+			if (in.err || run > n - got || run == 0)
+				return (-1);
+			for (i = 0; i < run; i++)
+				out[got++] = (uint32_t)v;
+			continue;
+		}
+		run = (h >> 1) * 8;			/* bit-packed groups */
+		if (run == 0 || run * w / 8 > (uint64_t)(in.end - in.p))
+			return (-1);
+		for (i = 0; i < run && got < n; i++) {
+			for (v = 0, k = 0; k < w; k++) {
+				bit = i * w + k;
+				v |= (uint64_t)(in.p[bit / 8] >> (bit % 8) & 1)
+				    << k;
+			}
+			out[got++] = (uint32_t)v;
+		}
+		in.p += run * w / 8;
+	}
+	return (0);
+}
+
+/* Dictionary indices (bit width byte, then the hybrid) through dict. */
+static int
+pqr_dict_values(const uint8_t *p, size_t len, size_t n, const int64_t *dict,
+    size_t ndict, int64_t *out)
+{
+	uint32_t	*idx;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (len < 1 || dict == NULL)
+		return (-1);
+	idx = xreallocarray(NULL, n + 1, sizeof *idx);
+	if (pqr_rle(p + 1, len - 1, p[0], n, idx) == 0) {
+		for (i = 0; i < n && idx[i] < ndict; i++)
+			out[i] = dict[idx[i]];
+		rc = i == n ? 0 : -1;
+	}
+	free(idx);
+	return (rc);
+}
+
+/* w bits at bit offset bit of p (LSB first), w <= 64. */
+static uint64_t
+pqr_bits(const uint8_t *p, uint64_t bit, unsigned w)
+{
+	uint64_t	v = 0;
+	unsigned	k;
+
+	for (k = 0; k < w; k++, bit++)
+		v |= (uint64_t)(p[bit / 8] >> (bit % 8) & 1) << k;
+	return (v);
+}
+
+/* DELTA_BINARY_PACKED: n values into out. */
+static int
+pqr_delta(const uint8_t *p, size_t len, size_t n, int64_t *out)
+{
+	struct pqr_in	in;
+	uint64_t	block, nmini, total, per, cur, mind, got = 0;
+	uint64_t	m, i, bytes;
+	const uint8_t	*widths;
+
+	memset(&in, 0, sizeof in);
+	in.p = p;
+	in.end = p + len;
+	block = pqr_varint(&in);
+	nmini = pqr_varint(&in);
+	total = pqr_varint(&in);
+	cur = (uint64_t)pqr_zigzag(&in);
+	if (in.err || nmini == 0 || block == 0 || block % nmini != 0 ||
+	    (per = block / nmini) % 8 != 0 || total < n || block > 65536)
+		return (-1);
+	if (n > 0)
+		out[got++] = (int64_t)cur;
+	while (got < n) {
+		mind = (uint64_t)pqr_zigzag(&in);
+		if (in.err || nmini > (uint64_t)(in.end - in.p))
+			return (-1);
+		widths = in.p;
+		in.p += nmini;
+		for (m = 0; m < nmini && got < n; m++) {
+			if (widths[m] > 64)
+				return (-1);
+			bytes = per * widths[m] / 8;
+			if (bytes > (uint64_t)(in.end - in.p))
+				return (-1);
+			for (i = 0; i < per && got < n; i++) {
+				cur += mind + pqr_bits(in.p, i * widths[m],
+				    widths[m]);
+				out[got++] = (int64_t)cur;
+			}
+			in.p += bytes;
+		}
+	}
+	return (0);
+}
+
+/* Values of one data page (levels already skipped) into out. */
+static int
+pqr_page_values(const struct pqr_chunk *c, int encoding, const uint8_t *p,
+    size_t len, size_t n, const int64_t *dict, size_t ndict, int64_t *out,
+    char **cause)
+{
+	int	rc;
+
+	switch (encoding) {
+	case 0:
+		rc = pqr_plain(c->ptype, p, len, n, out);
+		break;
+	case 2:
+	case 8:
+		rc = pqr_dict_values(p, len, n, dict, ndict, out);
+		break;
+	case 5:
+		rc = pqr_delta(p, len, n, out);
+		if (rc == 0 && c->ptype == 1)
+			for (size_t i = 0; i < n; i++)
+				out[i] = (int32_t)(uint32_t)out[i];
+		break;
+	default:
+		*cause = xasprintf("unsupported encoding %d", encoding);
+		return (-1);
+	}
+	if (rc == -1)
+		*cause = xstrdup("damaged data page");
+	return (rc);
+}
+
+/* Check n definition levels (bit width 1) say "present"; -1 if a null. */
+static int
+pqr_no_nulls(const uint8_t *p, size_t len, size_t n, char **cause)
+{
+	uint32_t	*lv = xreallocarray(NULL, n + 1, sizeof *lv);
+	size_t		 i;
+	int		 rc = 0;
+
+	if (pqr_rle(p, len, 1, n, lv) == -1) {
+		*cause = xstrdup("damaged definition levels");
+		rc = -1;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (lv[i] != 1) {
+			*cause = xstrdup("a null value");
+			rc = -1;
+		}
+	}
+	free(lv);
+	return (rc);
+}
+
+/* A data page's values region: levels checked, payload inflated. */
+static const uint8_t *
+pqr_data_region(const struct pqr_chunk *c, const struct pqr_page *pg,
+    const uint8_t *raw, uint8_t **tmp, size_t *len, char **cause)
+{
+	const uint8_t	*b;
+	uint32_t	 ll;
+	size_t		 lv = (size_t)pg->levels_len;
+
+	if (pg->type == 3) {		/* v2: levels raw, then the values */
+		if (c->maxdef > 0 && pqr_no_nulls(raw, lv, (size_t)pg->nvalues,
+		    cause) == -1)
+			return (NULL);
+		*len = (size_t)pg->ulen - lv;
+		return (pqr_inflate(pg->v2_compressed ? c->codec : 0, raw + lv,
+		    (size_t)pg->clen - lv, *len, tmp, cause));
+	}
+	if ((b = pqr_inflate(c->codec, raw, (size_t)pg->clen,
+	    (size_t)pg->ulen, tmp, cause)) == NULL)
+		return (NULL);
+	*len = (size_t)pg->ulen;
+	if (c->maxdef == 0)
+		return (b);
+	if (*len < 4 || (ll = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+	    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24) > *len - 4) {
+		*cause = xstrdup("damaged definition levels");
+		return (NULL);
+	}
+	if (pqr_no_nulls(b + 4, ll, (size_t)pg->nvalues, cause) == -1)
+		return (NULL);
+	*len -= 4 + ll;
+	return (b + 4 + ll);
+}
+
 /* Decode the pages of one chunk, appending its values to out[*got..]. */
 static int
 pqr_chunk_values(const struct pqr_file *f, const struct pqr_chunk *c,
@@ -515,9 +682,9 @@ pqr_chunk_values(const struct pqr_file *f, const struct pqr_chunk *c,
 	struct pqr_in	 in;
 	struct pqr_page	 pg;
 	int64_t		*dict = NULL;
-	size_t		 ndict = 0, n;
+	size_t		 ndict = 0, n, len;
 	uint8_t		*tmp = NULL;
-	const uint8_t	*body;
+	const uint8_t	*body, *raw;
 	int		 rc = -1;
 
 	if (c->start < 4 || c->size < 0 || (uint64_t)c->start +
@@ -533,25 +700,13 @@ pqr_chunk_values(const struct pqr_file *f, const struct pqr_chunk *c,
 			*cause = xstrdup("damaged page header");
 			goto out;
 		}
-		body = in.p;
+		raw = in.p;
 		in.p += pg.clen;
-		if (pg.type != 0 && pg.type != 2 && pg.type != 3)
-			continue;			/* index pages */
-		if (pg.type == 3 && pg.levels_len > 0) {
-			*cause = xstrdup("unsupported: levels in a required "
-			    "column");
-			goto out;
-		}
-		if (pg.type == 3 && !pg.v2_compressed)
-			body = pqr_inflate(0, body, (size_t)pg.clen,
-			    (size_t)pg.ulen, &tmp, cause);
-		else
-			body = pqr_inflate(c->codec, body, (size_t)pg.clen,
-			    (size_t)pg.ulen, &tmp, cause);
-		if (body == NULL)
-			goto out;
 		n = (size_t)pg.nvalues;
 		if (pg.type == 2) {
+			if ((body = pqr_inflate(c->codec, raw, (size_t)pg.clen,
+			    (size_t)pg.ulen, &tmp, cause)) == NULL)
+				goto out;
 			free(dict);
 			dict = xreallocarray(NULL, n + 1, sizeof *dict);
 			ndict = n;
@@ -562,19 +717,16 @@ pqr_chunk_values(const struct pqr_file *f, const struct pqr_chunk *c,
 			}
 			continue;
 		}
+		if (pg.type != 0 && pg.type != 3)
+			continue;			/* index pages */
 		if (n > cap - *got) {
 			*cause = xstrdup("more values than the footer counts");
 			goto out;
 		}
-		if (pg.encoding == 0 ? pqr_plain(c->ptype, body,
-		    (size_t)pg.ulen, n, out + *got) : (pg.encoding == 2 ||
-		    pg.encoding == 8) ? (dict == NULL ? -1 : pqr_dict_indices(
-		    body, (size_t)pg.ulen, n, dict, ndict, out + *got)) : -2) {
-			*cause = pg.encoding == 0 || pg.encoding == 2 ||
-			    pg.encoding == 8 ? xstrdup("damaged data page") :
-			    xasprintf("unsupported encoding %d", pg.encoding);
+		if ((body = pqr_data_region(c, &pg, raw, &tmp, &len,
+		    cause)) == NULL || pqr_page_values(c, pg.encoding, body,
+		    len, n, dict, ndict, out + *got, cause) == -1)
 			goto out;
-		}
 		*got += n;
 	}
 	rc = 0;
@@ -582,6 +734,46 @@ out:
 	free(dict);
 	free(tmp);
 	return (rc);
+}
+
+/* FileMetaData.schema: whether top-level column name is OPTIONAL. */
+static int
+pqr_schema_maxdef(struct pqr_in *in, const char *name, int *maxdef)
+{
+	size_t		 n, i, len;
+	int16_t		 id;
+	int		 t, rep, nchild, depth1 = 0, found = 0;
+	const uint8_t	*nm;
+
+	(void)pqr_list(in, &n);
+	for (i = 0; i < n && !in->err; i++) {	/* SchemaElement */
+		rep = 0;
+		nchild = 0;
+		nm = NULL;
+		len = 0;
+		pqr_struct_begin(in);
+		while (!in->err && (t = pqr_field(in, &id)) != PQR_T_STOP) {
+			if (id == 3 && t == PQR_T_I32)
+				rep = (int)pqr_zigzag(in);
+			else if (id == 4 && t == PQR_T_BINARY)
+				nm = pqr_binary(in, &len);
+			else if (id == 5 && t == PQR_T_I32)
+				nchild = (int)pqr_zigzag(in);
+			else
+				pqr_skip(in, t);
+		}
+		/* element 0 is the root; flat columns follow it directly */
+		if (i > 0 && nchild == 0 && depth1 == 0 && nm != NULL &&
+		    len == strlen(name) && memcmp(nm, name, len) == 0) {
+			*maxdef = rep == 1;
+			found = 1;
+		}
+		if (i > 0 && nchild > 0)
+			depth1 += nchild;	/* inside a group: not top */
+		else if (i > 0 && depth1 > 0)
+			depth1--;
+	}
+	return (found);
 }
 
 int
@@ -592,7 +784,7 @@ pqr_column_int64(struct pqr_file *f, const char *name, int64_t **out,
 	struct pqr_chunk c;
 	size_t		 ngroups, i, got = 0;
 	int16_t		 id;
-	int		 t;
+	int		 t, maxdef = -1;
 
 	*out = xreallocarray(NULL, (size_t)f->rows + 1, sizeof **out);
 	memset(&in, 0, sizeof in);
@@ -600,6 +792,11 @@ pqr_column_int64(struct pqr_file *f, const char *name, int64_t **out,
 	in.end = f->footer + f->footer_len;
 	pqr_struct_begin(&in);
 	while (!in.err && (t = pqr_field(&in, &id)) != PQR_T_STOP) {
+		if (id == 2 && t == PQR_T_LIST) {
+			if (!pqr_schema_maxdef(&in, name, &maxdef))
+				maxdef = -1;
+			continue;
+		}
 		if (id != 4 || t != PQR_T_LIST) {
 			pqr_skip(&in, t);
 			continue;
@@ -607,10 +804,11 @@ pqr_column_int64(struct pqr_file *f, const char *name, int64_t **out,
 		(void)pqr_list(&in, &ngroups);
 		for (i = 0; i < ngroups && !in.err; i++) {
 			memset(&c, 0, sizeof c);
-			if (!pqr_row_group(&in, name, &c)) {
+			if (maxdef < 0 || !pqr_row_group(&in, name, &c)) {
 				*cause = xasprintf("no column %s", name);
 				goto fail;
 			}
+			c.maxdef = maxdef;
 			if (c.ptype != 1 && c.ptype != 2) {
 				*cause = xasprintf("column %s is not INT32 or "
 				    "INT64", name);

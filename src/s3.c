@@ -580,7 +580,7 @@ s3_list_uploads(struct s3 *s, const char *bucket, const char *prefix,
 static int
 s3_list_parse(struct s3_op *op, const struct buf *b)
 {
-	const char	*xml = (const char *)b->data;
+	const char	*xml = b->data != NULL ? (const char *)b->data : "";
 	const char	*entry = op->kind == S3_OP_LIST ? "Contents" : "Upload";
 	size_t		 off = 0, end;
 	char		*item, *v, *trunc;
@@ -679,7 +679,8 @@ static void
 s3_failure(struct s3_op *op, struct http_response *resp,
     struct s3_reply *rep, char **code, char **message, char **error)
 {
-	const char	*xml = (const char *)resp->body->data;
+	const char	*xml = resp->body->data != NULL ?
+			    (const char *)resp->body->data : "";
 	size_t		 len = resp->body->len;
 
 	*code = s3_xml_get(xml, len, "Code", NULL);

@@ -18,16 +18,6 @@
 #include "job.h"
 #include "tap.h"
 
-/* The test plays main.c, which owns the daemon's clock. */
-int64_t
-daemon_now_ms(void)
-{
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
-}
-
 static struct config_job	test_cjobs[2];
 static struct config		test_cfg;
 static struct job		*test_jobs[2];

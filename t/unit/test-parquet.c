@@ -4,6 +4,7 @@
  * RLE/bit-packed hybrid, Iceberg bound truncation and writer invariants.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -492,6 +493,59 @@ test_read_back(void)
 #endif
 }
 
+/* Files DuckDB wrote (OPTIONAL columns, v1 and v2 pages, delta). */
+static void
+test_read_foreign(void)
+{
+	static const struct {
+		const char	*file;
+		int64_t		 rows, step, parts;
+	} f[] = {
+		{ "duck-zstd.parquet", 60, 7, 3 },
+		{ "duck-none.parquet", 40, 1, 1 },
+		{ "duck-snappy-v2.parquet", 30, 1, 1 },
+	};
+	const char	*src = getenv("BRONZE_SRCDIR");
+	struct pqr_file	*pf;
+	struct buf	 b;
+	int64_t		*part, *off, i;
+	size_t		 np, no, k;
+	char		 path[4096], chunk[4096], *cause = NULL;
+	FILE		*fp;
+	int		 ok;
+
+	for (k = 0; k < sizeof f / sizeof f[0]; k++) {
+#ifndef HAVE_SNAPPY
+		if (strstr(f[k].file, "snappy") != NULL)
+			continue;
+#endif
+		snprintf(path, sizeof path, "%s/t/fuzz/corpus/pqread/%s",
+		    src != NULL ? src : ".", f[k].file);
+		buf_init(&b);
+		TAP_CHECK((fp = fopen(path, "rb")) != NULL);
+		while (fp != NULL && (np = fread(chunk, 1, sizeof chunk, fp)) > 0)
+			buf_append(&b, chunk, np);
+		if (fp != NULL)
+			fclose(fp);
+		pf = pqr_open(b.data, b.len, &cause);
+		TAP_CHECK(pf != NULL && pqr_rows(pf) == f[k].rows);
+		part = off = NULL;
+		ok = pf != NULL && pqr_column_int64(pf, "kafka_partition",
+		    &part, &np, &cause) == 0 && pqr_column_int64(pf,
+		    "kafka_offset", &off, &no, &cause) == 0;
+		for (i = 0; ok && i < f[k].rows; i++)
+			ok = off[i] == i * f[k].step && (f[k].parts == 1 ||
+			    part[i] == i % f[k].parts);
+		TAP_CHECK(ok);
+		free(cause);
+		cause = NULL;
+		free(part);
+		free(off);
+		pqr_close(pf);
+		buf_free(&b);
+	}
+}
+
 static const struct tap_case cases[] = {
 	{ "thrift fields, deltas, zigzag extremes", test_thrift_fields },
 	{ "thrift lists and nested structs", test_thrift_lists_nesting },
@@ -503,6 +557,7 @@ static const struct tap_case cases[] = {
 	{ "layout, memory bound, metrics", test_layout_and_memory },
 	{ "dictionary fallback", test_dict_fallback },
 	{ "pq-read reads every layout back", test_read_back },
+	{ "pq-read reads DuckDB's files", test_read_foreign },
 };
 
 TAP_MAIN(cases)
