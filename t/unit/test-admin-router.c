@@ -370,6 +370,8 @@ test_real_table(void)
 	TAP_CHECK_INT(test_num(b, "end-time"), -1);
 	TAP_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b,
 	    "vertices")), 1);
+	TAP_CHECK(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(b,
+	    "partitions")));
 	cJSON_Delete(b);
 
 	TAP_CHECK_INT(test_real("GET", "/readyz", &b), 503);
