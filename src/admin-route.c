@@ -16,6 +16,7 @@
 #include "admin-ckpt.h"
 #include "admin-metrics.h"
 #include "admin-route.h"
+#include "admin-ui.h"
 #include "daemon.h"
 #include "job.h"
 #include "xmalloc.h"
@@ -53,6 +54,8 @@ const struct admin_route admin_routes[] = {
 	{ "GET", "/jobs/:jobid/metrics", admin_metrics_job },
 	{ "GET", "/jobs/metrics", admin_metrics_jobs },
 	{ "GET", "/metrics", admin_metrics_prometheus },
+	{ "GET", "/", admin_ui_index },
+	{ "GET", "/ui/:file", admin_ui_file },
 };
 const size_t admin_nroutes = sizeof admin_routes / sizeof admin_routes[0];
 

@@ -24,6 +24,7 @@
 
 #include "admin-metrics.h"
 #include "admin-route.h"
+#include "admin-ui.h"
 #include "admin.h"
 #include "buf.h"
 #include "config.h"
@@ -258,11 +259,13 @@ admin_authorized(struct admin *admin, struct MHD_Connection *conn,
     const char *method, const char *url)
 {
 	const char	*token = admin->d->cfg->admin_token;
+	const char	*path = admin_route_strip_version(url);
 
 	if (admin->open || token == NULL || *token == '\0')
 		return (1);
-	if (strcmp(method, "GET") == 0 &&
-	    strcmp(admin_route_strip_version(url), "/healthz") == 0)
+	/* The probe, and the web UI's files: they hold no data. */
+	if (strcmp(method, "GET") == 0 && (strcmp(path, "/healthz") == 0 ||
+	    admin_ui_path(path)))
 		return (1);
 	return (admin_route_token_ok(MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), token));
