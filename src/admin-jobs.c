@@ -2,7 +2,8 @@
  * admin-jobs.c: the job endpoints of the admin API, shaped like Flink
  * 1.19's JobIdsWithStatusOverview, JobDetails and JobDetailsInfo.  Each job
  * is one vertex (the Kafka source -> Iceberg sink pipeline) of parallelism
- * one.
+ * one.  JobDetailsInfo also carries bronzed's own "partitions": the
+ * consumer's position, committed offset and lag per Kafka partition.
  */
 #include <stdlib.h>
 
@@ -12,6 +13,8 @@
 #include "admin-route.h"
 #include "daemon.h"
 #include "job.h"
+#include "kafka.h"
+#include "stream.h"
 #include "xmalloc.h"
 
 enum admin_exec_state {
@@ -252,6 +255,33 @@ admin_jobs_timestamps(const struct job *job)
 	return (obj);
 }
 
+/*
+ * [{"partition","offset","committed","high","lag"}] of the partitions the
+ * job consumes (offset: the next to read; -1: not known yet).
+ */
+static cJSON *
+admin_jobs_partitions(const struct job *job)
+{
+	struct kafka_position	*pos = NULL;
+	cJSON			*a = cJSON_CreateArray(), *o;
+	size_t			 i, n = 0;
+
+	if (job->stream != NULL)
+		n = stream_positions(job->stream, &pos);
+	for (i = 0; i < n; i++) {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "partition", pos[i].partition);
+		cJSON_AddNumberToObject(o, "offset", (double)pos[i].next);
+		cJSON_AddNumberToObject(o, "committed",
+		    (double)pos[i].committed);
+		cJSON_AddNumberToObject(o, "high", (double)pos[i].high);
+		cJSON_AddNumberToObject(o, "lag", (double)pos[i].lag);
+		cJSON_AddItemToArray(a, o);
+	}
+	free(pos);
+	return (a);
+}
+
 void
 admin_jobs_details(struct admin_req *req, struct admin_resp *resp)
 {
@@ -272,6 +302,7 @@ admin_jobs_details(struct admin_req *req, struct admin_resp *resp)
 	cJSON_AddItemToObject(body, "status-counts",
 	    admin_jobs_exec_counts(admin_jobs_exec_state(job), 1, 1));
 	cJSON_AddItemToObject(body, "plan", admin_jobs_plan(job));
+	cJSON_AddItemToObject(body, "partitions", admin_jobs_partitions(job));
 	admin_resp_json(resp, 200, body);
 }
 

@@ -17,6 +17,7 @@
 #include "admin-metrics.h"
 #include "admin-route.h"
 #include "admin-verify.h"
+#include "admin-ui.h"
 #include "daemon.h"
 #include "job.h"
 #include "xmalloc.h"
@@ -58,6 +59,8 @@ const struct admin_route admin_routes[] = {
 	{ "GET", "/metrics", admin_metrics_prometheus },
 	{ "POST", "/savepoint-disposal", admin_ckpt_dispose },
 	{ "GET", "/savepoint-disposal/:triggerid", admin_ckpt_dispose_status },
+	{ "GET", "/", admin_ui_index },
+	{ "GET", "/ui/:file", admin_ui_file },
 };
 const size_t admin_nroutes = sizeof admin_routes / sizeof admin_routes[0];
 

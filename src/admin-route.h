@@ -14,9 +14,10 @@
  * method, path, body and query strings are borrowed and must outlive the
  * dispatch; what dispatch adds (params, json) is owned by the request and
  * released by admin_req_clear().  A handler
- * fills resp->status and resp->body (a cJSON tree that resp owns) or
- * resp->text (heap, with resp->content_type); admin_resp_free() releases
- * both.
+ * fills resp->status and resp->body (a cJSON tree that resp owns),
+ * resp->text (heap) or resp->data (static, never freed), the last two with
+ * resp->content_type; admin_resp_free() releases body and text.
+ * resp->headers may name static extra headers for the reply.
  */
 #ifndef BRONZE_ADMIN_ROUTE_H
 #define BRONZE_ADMIN_ROUTE_H
@@ -56,7 +57,10 @@ struct admin_resp {
 	int		 status;
 	struct cJSON	*body;		/* JSON reply, owned */
 	char		*text;		/* or a non-JSON reply, owned */
-	const char	*content_type;	/* for text; JSON if NULL */
+	const void	*data;		/* or a static reply of len bytes */
+	size_t		 len;
+	const char	*content_type;	/* for text or data; JSON if NULL */
+	const char *const *headers;	/* name, value, ..., NULL; static */
 	char		 allow[64];	/* Allow header for 405, "" if none */
 };
 

@@ -24,6 +24,7 @@
 
 #include "admin-metrics.h"
 #include "admin-route.h"
+#include "admin-ui.h"
 #include "admin.h"
 #include "buf.h"
 #include "config.h"
@@ -118,6 +119,33 @@ admin_elapsed_ms(const struct admin_conn *c)
 	    (double)(now.tv_nsec - c->start.tv_nsec) / 1e6);
 }
 
+/* The MHD response carrying resp's body: JSON, heap text or static data. */
+static struct MHD_Response *
+admin_response(struct admin_resp *resp)
+{
+	struct MHD_Response	*r;
+	char			*text;
+
+	if (resp->body == NULL && resp->text == NULL && resp->data != NULL)
+		r = MHD_create_response_from_buffer(resp->len,
+		    (void *)resp->data, MHD_RESPMEM_PERSISTENT);
+	else {
+		if (resp->body != NULL)
+			text = cJSON_PrintUnformatted(resp->body);
+		else {
+			text = resp->text != NULL ? resp->text : xstrdup("");
+			resp->text = NULL;
+		}
+		if (text == NULL)
+			fatalx("admin: out of memory printing a reply");
+		r = MHD_create_response_from_buffer(strlen(text), text,
+		    MHD_RESPMEM_MUST_FREE);
+	}
+	if (r == NULL)
+		fatalx("admin: cannot create a reply");
+	return (r);
+}
+
 /* Queue resp as the reply to the request and log it. */
 static enum MHD_Result
 admin_reply(struct MHD_Connection *conn, struct admin_conn *c,
@@ -125,25 +153,16 @@ admin_reply(struct MHD_Connection *conn, struct admin_conn *c,
 {
 	struct MHD_Response	*r;
 	const char		*type = ADMIN_JSON_TYPE;
-	char			*text;
+	const char *const	*h;
 	enum MHD_Result		 ok;
 
-	if (resp->body != NULL)
-		text = cJSON_PrintUnformatted(resp->body);
-	else {
-		text = resp->text != NULL ? resp->text : xstrdup("");
-		resp->text = NULL;
-		if (resp->content_type != NULL)
-			type = resp->content_type;
-	}
-	if (text == NULL)
-		fatalx("admin: out of memory printing a reply");
-	r = MHD_create_response_from_buffer(strlen(text), text,
-	    MHD_RESPMEM_MUST_FREE);
-	if (r == NULL)
-		fatalx("admin: cannot create a reply");
+	if (resp->body == NULL && resp->content_type != NULL)
+		type = resp->content_type;
+	r = admin_response(resp);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+	for (h = resp->headers; h != NULL && h[0] != NULL; h += 2)
+		MHD_add_response_header(r, h[0], h[1]);
 	if (resp->allow[0] != '\0')
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
 	if (resp->status == MHD_HTTP_UNAUTHORIZED)
@@ -240,11 +259,13 @@ admin_authorized(struct admin *admin, struct MHD_Connection *conn,
     const char *method, const char *url)
 {
 	const char	*token = admin->d->cfg->admin_token;
+	const char	*path = admin_route_strip_version(url);
 
 	if (admin->open || token == NULL || *token == '\0')
 		return (1);
-	if (strcmp(method, "GET") == 0 &&
-	    strcmp(admin_route_strip_version(url), "/healthz") == 0)
+	/* The probe, and the web UI's files: they hold no data. */
+	if (strcmp(method, "GET") == 0 && (strcmp(path, "/healthz") == 0 ||
+	    admin_ui_path(path)))
 		return (1);
 	return (admin_route_token_ok(MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), token));

@@ -939,6 +939,7 @@ kafka_positions(struct kafka *k, struct kafka_position **out)
 		pos[n].high = hi;
 		pos[n].lag = hi >= 0 && pos[n].next >= 0 ?
 		    (hi > pos[n].next ? hi - pos[n].next : 0) : -1;
+		pos[n].committed = -1;
 		n++;
 	}
 	*out = pos;

@@ -85,12 +85,16 @@ struct kafka_partition {
 	int64_t		 offset;	/* with KAFKA_START_OFFSET */
 };
 
-/* Position of an assigned partition, for lag metrics. */
+/*
+ * Position of an assigned partition, for lag metrics; committed is filled
+ * by stream_positions (kafka_positions leaves it -1).
+ */
 struct kafka_position {
 	int32_t		 partition;
 	int64_t		 next;		/* next offset to deliver, -1 unknown */
 	int64_t		 high;		/* high watermark, -1 unknown */
 	int64_t		 lag;		/* high - next, -1 unknown */
+	int64_t		 committed;	/* next offset in the table, -1 none */
 };
 
 /*

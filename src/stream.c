@@ -1198,10 +1198,19 @@ stream_restore(struct stream *s, const char *path, int allow_duplicates,
 size_t
 stream_positions(struct stream *s, struct kafka_position **out)
 {
+	size_t	i, n;
+	int32_t	p;
+
 	*out = NULL;
 	if (s->kafka == NULL || s->closing)
 		return (0);
-	return (kafka_positions(s->kafka, out));
+	n = kafka_positions(s->kafka, out);
+	for (i = 0; i < n; i++) {
+		p = (*out)[i].partition;
+		if (p >= 0 && (size_t)p < s->nnext)
+			(*out)[i].committed = s->base[p];
+	}
+	return (n);
 }
 
 int

@@ -41,7 +41,10 @@ int		 stream_checkpoint(struct stream *);
 struct job_operation;
 int		 stream_trigger(struct stream *, struct job_operation *op,
 		    char **cause);
-/* The consumer's partitions with positions and lag (see kafka.h). */
+/*
+ * The consumer's partitions with positions, lag and the offsets committed
+ * to the table (see kafka.h); the caller frees *out.
+ */
 struct kafka_position;
 size_t		 stream_positions(struct stream *, struct kafka_position **);
 /*

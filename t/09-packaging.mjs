@@ -24,7 +24,8 @@ const inst = run('make', ['-s', '-C', builddir, 'install', `DESTDIR=${dest}`], {
 t.eq(inst.status, 0, 'make install DESTDIR=... exits 0', inst.stderr);
 const prefix = path.join(dest, run('sh', ['-c', `sed -n 's/^prefix = //p' ${builddir}/Makefile`]).stdout.trim());
 const want = { 'sbin/bronzed': 0o111, 'bin/bronzectl': 0o111, 'etc/bronzed/bronzed.conf': 0,
-  'share/man/man8/bronzed.8': 0, 'share/man/man1/bronzectl.1': 0, 'share/man/man5/bronzed.conf.5': 0 };
+  'share/man/man8/bronzed.8': 0, 'share/man/man1/bronzectl.1': 0, 'share/man/man5/bronzed.conf.5': 0,
+  'share/bronzed/ui/index.html': 0, 'share/bronzed/ui/app.js': 0, 'share/bronzed/ui/style.css': 0 };
 for (const [f, exec] of Object.entries(want)) {
   const p = path.join(prefix, f);
   t.ok(existsSync(p) && (statSync(p).mode & exec) === exec, `installed: ${f}${exec ? ' (executable)' : ''}`);

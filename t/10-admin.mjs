@@ -248,6 +248,12 @@ async function checkAuth(port) {
   t.eq(r.status, 200, '200 with the right token');
   r = await request(port, 'GET', '/healthz');
   t.eq([r.status, r.json], [200, { status: 'ok' }], '/healthz 200 without a token');
+  r = await request(port, 'GET', '/');
+  t.ok(r.status === 200 && /^text\/html/.test(r.headers['content-type']), 'GET / (the web UI) 200 without a token');
+  r = await request(port, 'GET', '/ui/app.js');
+  t.eq(r.status, 200, 'GET /ui/app.js 200 without a token');
+  r = await request(port, 'POST', '/');
+  t.eq(r.status, 401, 'POST / needs the token');
   r = await request(port, 'GET', '/readyz');
   t.eq(r.status, 401, '/readyz needs the token');
   r = await request(port, 'GET', '/readyz', { headers: auth });

@@ -9,17 +9,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
-import { e2eSetup, fsTable, ingest, sample, sleep, tag, twoJobs } from './lib/ingest.mjs';
+import { e2eSetup, localTwoJobs, sample, tag, until } from './lib/ingest.mjs';
 
 const { t, icebird, dir } = await e2eSetup('ckpt');
 const mk = await startMockKafka({ brokers: 1, topics: [
   { name: 'binance.raw', partitions: 2 }, { name: 'kraken.raw', partitions: 2 }] });
-const config = { 'state.dir': path.join(dir, 'state'), 'catalog.warehouse': path.join(dir, 'warehouse'),
-  ...twoJobs(mk) };
-const tableUrl = (name) => `file://${path.join(dir, 'warehouse/market_data', name)}`;
-const { produced, produce, committed, waitCommitted, checkExactlyOnce } = ingest({ t, mk, dir, icebird, tables: {
-  'binance.raw': fsTable(icebird, tableUrl('bronze_binance_trades')),
-  'kraken.raw': fsTable(icebird, tableUrl('bronze_kraken_trades')) } });
+const { config, produced, produce, committed, waitCommitted, checkExactlyOnce } = localTwoJobs({ t, mk, dir, icebird });
 await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 500), 0));
 await produce('kraken.raw', tag(sample('kraken-trades.jsonl').slice(0, 400), 0));
 
@@ -28,13 +23,6 @@ let host = `localhost:${d.port}`;	// the daemon the commands talk to
 // Run a runbook line as an operator would: sh -c "curl ... | jq ...".
 const sh = (cmd) => execFileSync('sh', ['-c', cmd.replaceAll('localhost:8082', host)],
   { encoding: 'utf8', timeout: 20000 });
-const until = async (fn, ms = 30000) => {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(200)) {
-    const v = await fn();
-    if (v) return v;
-  }
-  return null;
-};
 t.ok(await waitCommitted(60000), 'both jobs commit what was produced');
 
 const listed = sh(`curl -s localhost:8082/jobs | jq -c '.jobs[] | {id, status}'`).trim().split('\n').map(JSON.parse);

@@ -9,19 +9,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
-import { e2eSetup, fsTable, ingest, sample, tag, twoJobs } from './lib/ingest.mjs';
+import { e2eSetup, localTwoJobs, sample, tag } from './lib/ingest.mjs';
 
 const { t, icebird, dir } = await e2eSetup('runbook');
 const srcdir = process.env.BRONZE_SRCDIR || '.';
 const builddir = process.env.BRONZE_BUILDDIR || '.';
 const mk = await startMockKafka({ brokers: 1, topics: [
   { name: 'binance.raw', partitions: 2 }, { name: 'kraken.raw', partitions: 2 }] });
-const config = { 'state.dir': path.join(dir, 'state'), 'catalog.warehouse': path.join(dir, 'warehouse'),
-  ...twoJobs(mk) };
-const tableUrl = (name) => `file://${path.join(dir, 'warehouse/market_data', name)}`;
-const { produce, waitCommitted } = ingest({ t, mk, dir, icebird, tables: {
-  'binance.raw': fsTable(icebird, tableUrl('bronze_binance_trades')),
-  'kraken.raw': fsTable(icebird, tableUrl('bronze_kraken_trades')) } });
+const { config, produce, waitCommitted } = localTwoJobs({ t, mk, dir, icebird });
 await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 300), 0));
 await produce('kraken.raw', tag(sample('kraken-trades.jsonl').slice(0, 200), 0));
 const d = await startDaemon({ config });

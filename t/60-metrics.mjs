@@ -10,19 +10,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
-import { e2eSetup, fsTable, ingest, sample, sleep, tag, twoJobs } from './lib/ingest.mjs';
+import { e2eSetup, localTwoJobs, sample, sleep, tag } from './lib/ingest.mjs';
 
 const { t, icebird, dir } = await e2eSetup('metrics');
 const srcdir = process.env.BRONZE_SRCDIR || '.';
 const TOKEN = 'metrics-test-token-77';
 const mk = await startMockKafka({ brokers: 1, topics: [
   { name: 'binance.raw', partitions: 3 }, { name: 'kraken.raw', partitions: 2 }] });
-const config = { 'state.dir': path.join(dir, 'state'), 'catalog.warehouse': path.join(dir, 'warehouse'),
-  'admin.token': TOKEN, ...twoJobs(mk) };
-const tableUrl = (name) => `file://${path.join(dir, 'warehouse/market_data', name)}`;
-const { produce, waitCommitted } = ingest({ t, mk, dir, icebird, tables: {
-  'binance.raw': fsTable(icebird, tableUrl('bronze_binance_trades')),
-  'kraken.raw': fsTable(icebird, tableUrl('bronze_kraken_trades')) } });
+const { config, produce, waitCommitted } = localTwoJobs({ t, mk, dir, icebird, extra: { 'admin.token': TOKEN } });
 await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 900), 0));
 await produce('kraken.raw', tag(sample('kraken-trades.jsonl').slice(0, 600), 0));
 

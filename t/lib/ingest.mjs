@@ -107,6 +107,27 @@ export function twoJobs(mk) {
   };
 }
 
+// The quickstart's shape: the two seed jobs (twoJobs) on mk, writing a
+// local warehouse in dir; extra is more config.  Returns the daemon's
+// config and ingest() over both tables.
+export function localTwoJobs({ t, mk, dir, icebird, extra = {} }) {
+  const tableUrl = (name) => `file://${path.join(dir, 'warehouse/market_data', name)}`;
+  const config = { 'state.dir': path.join(dir, 'state'),
+    'catalog.warehouse': path.join(dir, 'warehouse'), ...twoJobs(mk), ...extra };
+  return { config, ...ingest({ t, mk, dir, icebird, tables: {
+    'binance.raw': fsTable(icebird, tableUrl('bronze_binance_trades')),
+    'kraken.raw': fsTable(icebird, tableUrl('bronze_kraken_trades')) } }) };
+}
+
+// fn() until it gives a truthy value (returned), or null after ms.
+export async function until(fn, ms = 30000, every = 200) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(every)) {
+    const v = await fn();
+    if (v) return v;
+  }
+  return null;
+}
+
 // The start of every daemon end-to-end test: TAP, skips when a peer is
 // missing, the readers, and a temp dir removed at exit (unless
 // BRONZE_KEEP_TMP).  s3: install the S3 fetch for this peer, else file:.

@@ -1,8 +1,9 @@
 /*
  * test-admin-router.c: the admin API router without a network: path
  * matching and parameters, the /v1 prefix, 404/405 decisions, job lookup
- * by id and by name, JSON bodies, the bearer token check, and the real
- * route table's handlers against a hand-built daemon.
+ * by id and by name, JSON bodies, the bearer token check, the real
+ * route table's handlers against a hand-built daemon, and the web UI's
+ * embedded files.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <cJSON.h>
 
 #include "admin-route.h"
+#include "admin-ui.h"
 #include "config.h"
 #include "daemon.h"
 #include "job.h"
@@ -360,6 +362,8 @@ test_real_table(void)
 	TAP_CHECK_INT(test_num(b, "end-time"), -1);
 	TAP_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b,
 	    "vertices")), 1);
+	TAP_CHECK(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(b,
+	    "partitions")));
 	cJSON_Delete(b);
 
 	TAP_CHECK_INT(test_real("GET", "/readyz", &b), 503);
@@ -386,6 +390,71 @@ test_real_table(void)
 	test_teardown();
 }
 
+/* GET path through the daemon's table, keeping the whole reply. */
+static int
+test_ui_get(const char *path, struct admin_resp *resp)
+{
+	struct admin_req	req;
+
+	memset(&req, 0, sizeof req);
+	memset(resp, 0, sizeof *resp);
+	req.d = &test_d;
+	req.method = "GET";
+	req.path = path;
+	admin_route_dispatch(admin_routes, admin_nroutes, &req, resp);
+	admin_req_clear(&req);
+	return (resp->status);
+}
+
+/* The value of header name in resp's extra headers, or NULL. */
+static const char *
+test_ui_header(const struct admin_resp *resp, const char *name)
+{
+	const char *const	*h;
+
+	for (h = resp->headers; h != NULL && h[0] != NULL; h += 2)
+		if (strcmp(h[0], name) == 0)
+			return (h[1]);
+	return (NULL);
+}
+
+static void
+test_ui(void)
+{
+	const struct admin_ui_asset	*index = admin_ui_find("index.html");
+	struct admin_resp		 resp;
+	const char			*csp;
+
+	test_setup();
+	TAP_CHECK(index != NULL && index->len > 0);
+	TAP_CHECK(strstr((const char *)index->data, "ui/app.js") != NULL);
+	TAP_CHECK_INT(test_ui_get("/", &resp), 200);
+	TAP_CHECK(resp.body == NULL && resp.data == index->data &&
+	    resp.len == index->len);
+	TAP_CHECK_STR(resp.content_type, "text/html; charset=utf-8");
+	csp = test_ui_header(&resp, "Content-Security-Policy");
+	TAP_CHECK(csp != NULL && strncmp(csp, "default-src 'self'", 18) == 0);
+	TAP_CHECK_STR(test_ui_header(&resp, "X-Content-Type-Options"),
+	    "nosniff");
+	TAP_CHECK_STR(test_ui_header(&resp, "Cache-Control"), "no-cache");
+	TAP_CHECK_INT(test_ui_get("/v1/", &resp), 200);
+	TAP_CHECK(resp.data == index->data);
+	TAP_CHECK_INT(test_ui_get("/ui/app.js", &resp), 200);
+	TAP_CHECK_STR(resp.content_type, "text/javascript; charset=utf-8");
+	TAP_CHECK_INT(test_ui_get("/ui/style.css", &resp), 200);
+	TAP_CHECK_STR(resp.content_type, "text/css; charset=utf-8");
+	TAP_CHECK_INT(test_ui_get("/ui/nope.js", &resp), 404);
+	TAP_CHECK(resp.body != NULL && resp.data == NULL);
+	admin_resp_free(&resp);
+	TAP_CHECK_INT(test_ui_get("/ui/../metrics", &resp), 404);
+	admin_resp_free(&resp);
+	TAP_CHECK_STR(admin_ui_type("a.svg"), "image/svg+xml");
+	TAP_CHECK_STR(admin_ui_type("js"), "application/octet-stream");
+	TAP_CHECK(admin_ui_path("/") && admin_ui_path("/ui/app.js"));
+	TAP_CHECK(!admin_ui_path("/jobs") && !admin_ui_path("/uix"));
+	test_teardown();
+}
+
 static const struct tap_case cases[] = {
 	{ "strip /v1 prefix", test_strip_version },
 	{ "match patterns and params", test_match },
@@ -395,5 +464,6 @@ static const struct tap_case cases[] = {
 	{ "find jobs by id and by name", test_find_job },
 	{ "bearer token, constant-time compare", test_token },
 	{ "daemon route table", test_real_table },
+	{ "web UI files", test_ui },
 };
 TAP_MAIN(cases)
