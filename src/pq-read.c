@@ -151,6 +151,14 @@ pqr_list(struct pqr_in *in, size_t *n)
 
 static void	pqr_skip(struct pqr_in *, int type);
 
+/* In lists and maps a bool is a byte of its own, never in a header. */
+static int
+pqr_elem_type(int type)
+{
+	return (type == PQR_T_TRUE || type == PQR_T_FALSE ? PQR_T_BYTE :
+	    type);
+}
+
 static void
 pqr_skip_struct(struct pqr_in *in)
 {
@@ -192,17 +200,20 @@ pqr_skip(struct pqr_in *in, int type)
 		break;
 	case PQR_T_LIST:
 	case PQR_T_SET:
-		type = pqr_list(in, &n);
+		type = pqr_elem_type(pqr_list(in, &n));
 		for (i = 0; i < n && !in->err; i++)
-			pqr_skip(in, type == PQR_T_TRUE || type == PQR_T_FALSE ?
-			    PQR_T_BYTE : type);
+			pqr_skip(in, type);
 		break;
-	case PQR_T_MAP:
+	case PQR_T_MAP:		/* each entry takes at least two bytes */
 		n = (size_t)pqr_varint(in);
+		if (n > (size_t)(in->end - in->p) / 2) {
+			in->err = 1;
+			break;
+		}
 		kv = n > 0 ? pqr_byte(in) : 0;
 		for (i = 0; i < n && !in->err; i++) {
-			pqr_skip(in, kv >> 4);
-			pqr_skip(in, kv & 0x0f);
+			pqr_skip(in, pqr_elem_type(kv >> 4));
+			pqr_skip(in, pqr_elem_type(kv & 0x0f));
 		}
 		break;
 	case PQR_T_STRUCT:
