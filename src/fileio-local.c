@@ -7,7 +7,7 @@
  * fsync it, rename (or link(2) for create-only, which fails with EEXIST if
  * the target exists; renameat2 RENAME_NOREPLACE where there are no hard
  * links) and fsync the directory.  Missing parent directories
- * are created (0755).
+ * are created (0755; 0700, and the file 0600, for FILEIO_PRIVATE).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -46,9 +46,9 @@ fileio_local_path(const char *url)
 	return (url);
 }
 
-/* Create the directory path and its parents. */
+/* Create the directory path and its parents (mode as for mkdir). */
 static int
-fileio_local_mkdirs(const char *dir)
+fileio_local_mkdirs(const char *dir, mode_t mode)
 {
 	char	*p, *s;
 	int	 rc = 0;
@@ -58,12 +58,12 @@ fileio_local_mkdirs(const char *dir)
 		if (*p != '/' && *p != '\0')
 			continue;
 		if (*p == '\0') {
-			if (mkdir(s, 0755) != 0 && errno != EEXIST)
+			if (mkdir(s, mode) != 0 && errno != EEXIST)
 				rc = -1;
 			break;
 		}
 		*p = '\0';
-		if (mkdir(s, 0755) != 0 && errno != EEXIST)
+		if (mkdir(s, mode) != 0 && errno != EEXIST)
 			rc = -1;
 		*p = '/';
 	}
@@ -96,16 +96,19 @@ fileio_local_fsync_dir(const char *dir)
 	return (rc);
 }
 
-/* Open a temp file next to path (making the directory); fd or -1. */
+/*
+ * Open a temp file next to path (making the directory); fd or -1.
+ * Private: the file 0600 and new directories 0700, else 0644 and 0755.
+ */
 static int
-fileio_local_mktemp(const char *path, char **tmp)
+fileio_local_mktemp(const char *path, char **tmp, int private)
 {
 	char		*dir;
 	const char	*base;
 	int		 fd;
 
 	dir = fileio_local_dir(path);
-	if (fileio_local_mkdirs(dir) != 0) {
+	if (fileio_local_mkdirs(dir, private ? 0700 : 0755) != 0) {
 		free(dir);
 		return (-1);
 	}
@@ -118,7 +121,7 @@ fileio_local_mktemp(const char *path, char **tmp)
 		*tmp = NULL;
 		return (-1);
 	}
-	fchmod(fd, 0644);
+	fchmod(fd, private ? 0600 : 0644);
 	return (fd);
 }
 
@@ -262,7 +265,8 @@ fileio_local_put(struct fileio *fio, const char *url, const void *data,
 	char			*tmp = NULL;
 	int			 fd;
 
-	if ((fd = fileio_local_mktemp(path, &tmp)) < 0) {
+	if ((fd = fileio_local_mktemp(path, &tmp,
+	    flags & FILEIO_PRIVATE)) < 0) {
 		fileio_local_errno(fio, cb, arg, "create temp for", path);
 		return;
 	}
@@ -391,7 +395,7 @@ fileio_local_open(struct fileio *fio, const char *url, char **cause)
 	char				*tmp = NULL;
 	int				 fd;
 
-	if ((fd = fileio_local_mktemp(path, &tmp)) < 0) {
+	if ((fd = fileio_local_mktemp(path, &tmp, 0)) < 0) {
 		*cause = xasprintf("create temp for %s: %s", path,
 		    strerror(errno));
 		return (NULL);

@@ -55,6 +55,8 @@ struct fileio_options {
 };
 
 #define FILEIO_CREATE_ONLY	0x1	/* fileio_put: fail if it exists */
+#define FILEIO_PRIVATE		0x2	/* fileio_put, local: 0600, new dirs
+					   0700 */
 
 /* s3 may be NULL: then S3 URLs fail with an error.  Not owned. */
 struct fileio	*fileio_new(struct event_base *, struct s3 *,

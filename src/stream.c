@@ -912,8 +912,8 @@ stream_sp_write(struct stream *s, struct job_operation *op, int64_t snap)
 	text = savepoint_metadata(&i);
 	file = xasprintf("%s/_metadata", sp->dir);
 	s->sp_writes++;
-	fileio_put(s->fio, file, text, strlen(text), 0, stream_sp_written_cb,
-	    sp);
+	fileio_put(s->fio, file, text, strlen(text), FILEIO_PRIVATE,
+	    stream_sp_written_cb, sp);
 	free(file);
 	free(text);
 }

@@ -5,7 +5,7 @@
 // exists, stop-with-savepoint, cancel, exceptions, and the errors a
 // mistyped command gets.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
@@ -59,6 +59,12 @@ const sp = await until(async () => {
 });
 const loc = sp?.operation.location;
 t.ok(loc && loc.startsWith(`file:${spDir}/savepoint-${ID.slice(0, 6)}-`), `savepoint COMPLETED at ${loc}`);
+{
+  const sp = loc.replace(/^file:/, '');
+  const mode = (p) => (statSync(p).mode & 0o777).toString(8);
+  t.eq([mode(path.join(sp, '_metadata')), mode(sp), mode(spDir)], ['600', '700', '700'],
+    'savepoint files are private: _metadata 0600, directories made for it 0700');
+}
 const meta = loc && JSON.parse(readFileSync(path.join(loc.slice(5), '_metadata'), 'utf8'));
 t.ok(meta && meta['job-id'] === ID && meta.table === 'market_data.bronze_binance_trades' &&
   meta['kafka-offsets']['binance.raw'], 'the _metadata names job, table and offsets');
