@@ -417,6 +417,8 @@ fileio_local_append(struct fileio_writer *w, const void *data, size_t len)
 		return (-1);
 	if (fileio_local_write_all(lw->fd, data, len) != 0) {
 		lw->error = errno;
+		fileio_writer_fail(w, "write %s: %s", lw->path,
+		    strerror(lw->error));
 		return (-1);
 	}
 	return (0);

@@ -401,8 +401,10 @@ fileio_s3_open(struct fileio *fio, const char *url, char **cause)
 static void
 fileio_s3_set_error(struct fileio_s3_writer *sw, const char *error)
 {
-	if (sw->error == NULL)
+	if (sw->error == NULL) {
 		sw->error = xstrdup(error != NULL ? error : "unknown error");
+		fileio_writer_fail(&sw->w, "%s", sw->error);
+	}
 }
 
 static int

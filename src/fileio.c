@@ -256,6 +256,7 @@ fileio_writer_init(struct fileio_writer *w, const struct fileio_ops *ops,
 	w->url = xstrdup(url);
 	w->size = 0;
 	w->paused = 0;
+	w->error = NULL;
 	w->drain = NULL;
 	w->drain_arg = NULL;
 }
@@ -264,7 +265,27 @@ void
 fileio_writer_fini(struct fileio_writer *w)
 {
 	free(w->url);
+	free(w->error);
 	w->magic = 0;
+}
+
+void
+fileio_writer_fail(struct fileio_writer *w, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (w->error != NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&w->error, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+}
+
+const char *
+fileio_writer_error(const struct fileio_writer *w)
+{
+	return (w->error);
 }
 
 static void

@@ -101,6 +101,8 @@ struct fileio_writer *fileio_writer_open(struct fileio *, const char *url,
  */
 int		 fileio_writer_append(struct fileio_writer *, const void *,
 		    size_t);
+/* Why the writer failed (after append returned -1), or NULL. */
+const char	*fileio_writer_error(const struct fileio_writer *);
 /* Called once each time the writer stops asking for a pause. */
 void		 fileio_writer_on_drain(struct fileio_writer *, fileio_drain_cb,
 		    void *);
@@ -138,6 +140,7 @@ struct fileio_writer {
 	char			*url;
 	uint64_t		 size;
 	int			 paused;	/* append returned 1 */
+	char			*error;		/* first failure, or NULL */
 	fileio_drain_cb		 drain;
 	void			*drain_arg;
 };
@@ -152,6 +155,9 @@ const struct fileio_options *fileio_options(struct fileio *);
 void		 fileio_writer_init(struct fileio_writer *,
 		    const struct fileio_ops *, struct fileio *, const char *);
 void		 fileio_writer_fini(struct fileio_writer *);
+/* Record the writer's first failure (backends). */
+void		 fileio_writer_fail(struct fileio_writer *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 /* The writer may take more input again: run the drain callback. */
 void		 fileio_writer_drained(struct fileio_writer *);
 /*

@@ -25,6 +25,7 @@ struct sink_file {
 	struct fileio_writer	*fw;
 	char			*url;
 	int			 failed;
+	int			 aborted;	/* closing by abort: no file */
 };
 
 struct sink {
@@ -216,7 +217,10 @@ sink_write(struct sink *s, const struct kafka_record *r, int64_t ingest,
 		return (-1);
 	sink_row(f, r, ingest);
 	if (pq_writer_end_row(f->pw, cause) == -1 || f->failed) {
-		if (*cause == NULL)
+		if (fileio_writer_error(f->fw) != NULL) {	/* the real why */
+			free(*cause);
+			*cause = xstrdup(fileio_writer_error(f->fw));
+		} else if (*cause == NULL)
 			*cause = xasprintf("%s: write failed", f->url);
 		return (-1);
 	}
@@ -292,7 +296,7 @@ sink_close_cb(struct fileio_result *r, void *arg)
 	if (r->status != FILEIO_OK) {
 		if (s->error == NULL)
 			s->error = xasprintf("%s: %s", f->url, r->error);
-	} else {
+	} else if (!f->aborted) {
 		s->done = xreallocarray(s->done, s->ndone + 1, sizeof *s->done);
 		d = &s->done[s->ndone++];
 		ice_data_file_set(d, f->url, &f->part,
@@ -320,10 +324,13 @@ sink_close_file(struct sink *s, size_t i)
 	s->open[i] = s->open[--s->nopen];
 	s->closing++;
 	if (pq_writer_close(f->pw, &cause) == -1 || f->failed) {
-		if (s->error == NULL)
+		if (s->error == NULL && fileio_writer_error(f->fw) != NULL)
+			s->error = xstrdup(fileio_writer_error(f->fw));
+		else if (s->error == NULL)
 			s->error = xasprintf("%s: %s", f->url,
 			    cause ? cause : "write failed");
 		free(cause);
+		f->aborted = 1;		/* s->error is set: no file comes of it */
 		fileio_writer_abort(f->fw, sink_close_cb, f);
 		return;
 	}
