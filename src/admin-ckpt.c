@@ -38,8 +38,9 @@ admin_ckpt_num(cJSON *obj, const char *key, double v)
 static int64_t
 admin_ckpt_duration(const struct job_checkpoint *cp)
 {
-	return ((cp->end_ms > 0 ? cp->end_ms : daemon_now_ms()) -
-	    cp->trigger_ms);
+	int64_t	end = cp->end_ms > 0 ? cp->end_ms : daemon_now_ms();
+
+	return (end > cp->trigger_ms ? end - cp->trigger_ms : 0);
 }
 
 /* One CheckpointStatistics object. */

@@ -131,8 +131,8 @@ ice_append_snapshot(struct ice_append *a)
 	if (a->parent != -1)
 		json_add_int64(s, "parent-snapshot-id", a->parent);
 	json_add_int64(s, "sequence-number", ice_meta_last_seq(a->t->meta) + 1);
-	json_add_int64(s, "timestamp-ms",
-	    (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	json_add_int64(s, "timestamp-ms", ice_meta_next_time(a->t->meta,
+	    (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000));
 	cJSON_AddStringToObject(s, "manifest-list", a->list_path);
 	cJSON_AddItemToObject(s, "summary", ice_append_summary(a, parent));
 	json_add_int64(s, "schema-id", schema_id);

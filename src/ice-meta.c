@@ -370,17 +370,36 @@ ice_meta_array(cJSON *meta, const char *key)
 	return (a);
 }
 
+int64_t
+ice_meta_next_time(const cJSON *meta, int64_t now_ms)
+{
+	const cJSON	*e;
+	int64_t		 t = ice_meta_last_updated(meta), ts;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta,
+	    "snapshot-log")) {
+		if (json_get_int64(cJSON_GetObjectItemCaseSensitive(e,
+		    "timestamp-ms"), &ts) == 0 && ts > t)
+			t = ts;
+	}
+	return (now_ms > t ? now_ms : t);
+}
+
 void
 ice_meta_add_snapshot(cJSON *meta, cJSON *taken, const char *prev_file,
     int64_t now_ms)
 {
 	cJSON	*refs, *main_ref;
-	int64_t	 id = 0, seq = 0, ts = now_ms;
+	int64_t	 id = 0, seq = 0, ts;
 
+	now_ms = ice_meta_next_time(meta, now_ms);
+	ts = now_ms;
 	(void)json_get_int64(cJSON_GetObjectItem(taken, "snapshot-id"), &id);
 	(void)json_get_int64(cJSON_GetObjectItem(taken, "sequence-number"),
 	    &seq);
 	(void)json_get_int64(cJSON_GetObjectItem(taken, "timestamp-ms"), &ts);
+	if (ts > now_ms)
+		now_ms = ts;
 	if (prev_file != NULL)
 		cJSON_AddItemToArray(ice_meta_array(meta, "metadata-log"),
 		    ice_meta_log_entry(ice_meta_last_updated(meta),

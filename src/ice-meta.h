@@ -52,6 +52,13 @@ int		 ice_meta_job_state(const cJSON *meta, const char *job_id,
 		    char **cause);
 
 /*
+ * The time to stamp a change with: now_ms, or the table's newest time if
+ * the clock is behind it (a clock stepped back), so that the snapshot log
+ * and last-updated-ms never go backwards (Java readers refuse that).
+ */
+int64_t		 ice_meta_next_time(const cJSON *meta, int64_t now_ms);
+
+/*
  * Append a snapshot (taken) and make it main's head: snapshots, refs,
  * current-snapshot-id, last-sequence-number, snapshot-log, metadata-log
  * (prev_file: the metadata file this one replaces), last-updated-ms.

@@ -251,7 +251,8 @@ job_checkpoint_end(struct job *job, enum job_ckpt_status st, int64_t now_ms,
 
 	assert(job->nhistory > 0 && cp->status == JOB_CKPT_IN_PROGRESS);
 	cp->status = st;
-	cp->end_ms = now_ms;
+	cp->end_ms = now_ms < cp->trigger_ms ? cp->trigger_ms : now_ms;
+						/* a clock stepped back */
 	if (st == JOB_CKPT_COMPLETED) {
 		job->ckpt_completed++;
 		job->last_completed = *cp;
