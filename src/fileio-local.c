@@ -376,15 +376,64 @@ fileio_local_list(struct fileio *fio, const char *url, fileio_cb cb,
 	free(scheme);
 }
 
-/* Local files have no multipart uploads: nothing to sweep. */
-static void
-fileio_local_sweep(struct fileio *fio, const char *url, fileio_cb cb,
-    void *arg)
+/* Remove the temp files under dir (path prefix) older than before_ms. */
+static uint64_t
+fileio_local_sweep_dir(const char *dir, const char *prefix, int64_t before_ms)
 {
-	struct fileio_result	res;
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	char		*path;
+	size_t		 plen = strlen(prefix), len;
+	uint64_t	 n = 0;
+	int64_t		 mtime;
 
+	if ((d = opendir(dir)) == NULL)
+		return (0);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		path = xasprintf("%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+		    de->d_name);
+		len = strlen(path);
+		if (lstat(path, &st) != 0) {
+			free(path);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode) &&
+		    strncmp(path, prefix, len < plen ? len : plen) == 0)
+			n += fileio_local_sweep_dir(path, prefix, before_ms);
+		else if (S_ISREG(st.st_mode) && de->d_name[0] == '.' &&
+		    strstr(de->d_name, FILEIO_TMP_MARK) != NULL &&
+		    strncmp(path, prefix, plen) == 0) {
+			mtime = (int64_t)st.st_mtim.tv_sec * 1000 +
+			    st.st_mtim.tv_nsec / 1000000;
+			if ((before_ms == 0 || mtime < before_ms) &&
+			    unlink(path) == 0)
+				n++;
+		}
+		free(path);
+	}
+	closedir(d);
+	return (n);
+}
+
+/* What local writers that died leave: their temp files. */
+static void
+fileio_local_sweep(struct fileio *fio, const char *url, int64_t before_ms,
+    fileio_cb cb, void *arg)
+{
+	const char		*prefix = fileio_local_path(url);
+	struct fileio_result	 res;
+	char			*dir;
+
+	dir = prefix[strlen(prefix) - 1] == '/' && strlen(prefix) > 1 ?
+	    xstrndup(prefix, strlen(prefix) - 1) : fileio_local_dir(prefix);
 	memset(&res, 0, sizeof(res));
+	res.size = fileio_local_sweep_dir(dir, prefix, before_ms);
 	fileio_complete(fio, cb, arg, &res);
+	free(dir);
 }
 
 static struct fileio_writer *

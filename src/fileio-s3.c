@@ -71,6 +71,8 @@ struct fileio_s3_sweep {
 	struct fileio		*fio;
 	char			*bucket;
 	char			*key;		/* exact key, or NULL: prefix */
+	int64_t			 before_ms;	/* only uploads started before;
+						   0: all */
 	int			 pending;
 	uint64_t		 aborted;
 	char			*error;
@@ -297,6 +299,9 @@ fileio_s3_sweep_list_cb(struct s3_reply *rep, void *arg)
 		if (rep->objects[i].upload_id == NULL || (sp->key != NULL &&
 		    strcmp(rep->objects[i].key, sp->key) != 0))
 			continue;
+		if (sp->before_ms > 0 && (rep->objects[i].initiated_ms == 0 ||
+		    rep->objects[i].initiated_ms >= sp->before_ms))
+			continue;		/* may still be someone's */
 		sp->pending++;
 		s3_mpu_abort(fileio_s3(sp->fio), sp->bucket,
 		    rep->objects[i].key, rep->objects[i].upload_id,
@@ -306,11 +311,14 @@ fileio_s3_sweep_list_cb(struct s3_reply *rep, void *arg)
 		fileio_s3_sweep_end(sp);
 }
 
-/* Abort the multipart uploads of key (exact) or under it (prefix). */
+/*
+ * Abort the multipart uploads of key (exact) or under it (prefix), those
+ * started before before_ms only if it is not 0.
+ */
 static void
 fileio_s3_sweep_start(struct fileio *fio, const char *bucket,
-    const char *key, int exact, void (*done)(struct fileio_s3_sweep *,
-    void *), void *arg)
+    const char *key, int exact, int64_t before_ms,
+    void (*done)(struct fileio_s3_sweep *, void *), void *arg)
 {
 	struct fileio_s3_sweep	*sp;
 
@@ -319,6 +327,7 @@ fileio_s3_sweep_start(struct fileio *fio, const char *bucket,
 	sp->fio = fio;
 	sp->bucket = xstrdup(bucket);
 	sp->key = exact ? xstrdup(key) : NULL;
+	sp->before_ms = before_ms;
 	sp->done = done;
 	sp->arg = arg;
 	s3_list_uploads(fileio_s3(fio), bucket, key, fileio_s3_sweep_list_cb,
@@ -353,15 +362,17 @@ fileio_s3_uploads_done(struct fileio_s3_sweep *sp, void *arg)
 }
 
 static void
-fileio_s3_abort_uploads(struct fileio *fio, const char *url, fileio_cb cb,
-    void *arg)
+fileio_s3_abort_uploads(struct fileio *fio, const char *url,
+    int64_t before_ms, fileio_cb cb, void *arg)
 {
-	char	*bucket, *key;
+	struct fileio_s3_op	*op;
+	char			*bucket, *key;
 
 	if (fileio_s3_target(fio, url, &bucket, &key, cb, arg) != 0)
 		return;
-	fileio_s3_sweep_start(fio, bucket, key, 0, fileio_s3_uploads_done,
-	    fileio_s3_op_new(fio, cb, arg));
+	op = fileio_s3_op_new(fio, cb, arg);
+	fileio_s3_sweep_start(fio, bucket, key, 0, before_ms,
+	    fileio_s3_uploads_done, op);
 	free(bucket);
 	free(key);
 }
@@ -586,7 +597,7 @@ fileio_s3_report(struct fileio_s3_writer *sw, enum fileio_status st,
 	sw->final_status = st;
 	sw->final_error = error != NULL ? xstrdup(error) : NULL;
 	if (sw->sweep)
-		fileio_s3_sweep_start(sw->w.fio, sw->bucket, sw->key, 1,
+		fileio_s3_sweep_start(sw->w.fio, sw->bucket, sw->key, 1, 0,
 		    fileio_s3_swept, sw);
 	else
 		fileio_s3_deliver(sw);

@@ -234,10 +234,10 @@ fileio_list(struct fileio *fio, const char *prefix, fileio_cb cb, void *arg)
 }
 
 void
-fileio_abort_uploads(struct fileio *fio, const char *prefix, fileio_cb cb,
-    void *arg)
+fileio_abort_uploads(struct fileio *fio, const char *prefix,
+    int64_t before_ms, fileio_cb cb, void *arg)
 {
-	fileio_ops_for(prefix)->sweep(fio, prefix, cb, arg);
+	fileio_ops_for(prefix)->sweep(fio, prefix, before_ms, cb, arg);
 }
 
 struct fileio_writer *

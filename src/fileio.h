@@ -83,12 +83,13 @@ void		 fileio_delete(struct fileio *, const char *url, fileio_cb,
 void		 fileio_list(struct fileio *, const char *prefix, fileio_cb,
 		    void *);
 /*
- * Abort every unfinished multipart upload under prefix (a startup sweep
- * for uploads whose owner died); result size is how many.  Nothing to do
- * locally.
+ * Clean up what writers that died left under prefix: unfinished S3
+ * multipart uploads, local temp files.  Only those started before
+ * before_ms (epoch ms) unless it is 0, so that live writers elsewhere keep
+ * theirs.  The result's size is how many went.
  */
 void		 fileio_abort_uploads(struct fileio *, const char *prefix,
-		    fileio_cb, void *);
+		    int64_t before_ms, fileio_cb, void *);
 
 /* Start writing url; NULL and *cause if it cannot be opened. */
 struct fileio_writer *fileio_writer_open(struct fileio *, const char *url,
@@ -124,7 +125,8 @@ struct fileio_ops {
 		    int, fileio_cb, void *);
 	void	(*remove)(struct fileio *, const char *, fileio_cb, void *);
 	void	(*list)(struct fileio *, const char *, fileio_cb, void *);
-	void	(*sweep)(struct fileio *, const char *, fileio_cb, void *);
+	void	(*sweep)(struct fileio *, const char *, int64_t, fileio_cb,
+		    void *);
 	struct fileio_writer *(*open)(struct fileio *, const char *,
 		    char **);
 	int	(*append)(struct fileio_writer *, const void *, size_t);

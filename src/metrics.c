@@ -293,6 +293,12 @@ metrics_get_fenced(struct metrics *m, const struct job *j, size_t i)
 	return ((double)j->commit_fenced);
 }
 
+static double
+metrics_get_orphans(struct metrics *m, const struct job *j, size_t i)
+{
+	return ((double)j->orphans_removed);
+}
+
 static const struct metrics_def metrics_defs[] = {
 	{ "flink_taskmanager_job_task_numRecordsIn", "numRecordsIn", "gauge",
 	    "Records consumed from Kafka", metrics_get_in,
@@ -350,6 +356,9 @@ static const struct metrics_def metrics_defs[] = {
 	{ "bronzed_commit_fenced_total", "commitFenced", "counter",
 	    "Commits refused because another writer of the job had moved on",
 	    metrics_get_fenced, NULL, NULL, 0 },
+	{ "bronzed_orphans_removed_total", "orphansRemoved", "counter",
+	    "Unfinished uploads and temp files of dead writers removed",
+	    metrics_get_orphans, NULL, NULL, 0 },
 	{ "bronzed_last_commit_timestamp_seconds", "lastCommitTimestamp",
 	    "gauge", "Unix time of the last successful commit (0: none)",
 	    metrics_get_last_commit, NULL, NULL, 0 },
@@ -363,7 +372,7 @@ const char *const metrics_job_names[] = {
 	"numberOfInProgressCheckpoints", "lastCheckpointSize", "uptime",
 	"numRestarts", "recordsCommitted", "freshness",
 	"commitAttempts", "commitConflicts", "commitUnknown", "commitFenced",
-	"lastCommitTimestamp", NULL
+	"orphansRemoved", "lastCommitTimestamp", NULL
 };
 
 char *

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/sha.h>
 
@@ -576,6 +577,22 @@ s3_list_uploads(struct s3 *s, const char *bucket, const char *prefix,
 	s3_list_next(op);
 }
 
+/* An ISO 8601 UTC time (2026-12-02T10:00:00.000Z) in epoch ms; 0 if bad. */
+static int64_t
+s3_parse_time(const char *s)
+{
+	struct tm	tm;
+	const char	*rest;
+	int64_t		ms = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if ((rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return (0);
+	if (rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9')
+		ms = strtol(rest + 1, NULL, 10) % 1000;
+	return ((int64_t)timegm(&tm) * 1000 + ms);
+}
+
 /* Add the entries of one listing page; 1 if another page follows. */
 static int
 s3_list_parse(struct s3_op *op, const struct buf *b)
@@ -599,6 +616,10 @@ s3_list_parse(struct s3_op *op, const struct buf *b)
 		o->upload_id = s3_xml_get(item, strlen(item), "UploadId", NULL);
 		if ((v = s3_xml_get(item, strlen(item), "Size", NULL)) != NULL)
 			o->size = strtoull(v, NULL, 10);
+		free(v);
+		if ((v = s3_xml_get(item, strlen(item), "Initiated", NULL)) !=
+		    NULL)
+			o->initiated_ms = s3_parse_time(v);
 		free(v);
 		free(item);
 	}

@@ -43,6 +43,7 @@ struct s3_object {
 	char		*key;
 	uint64_t	 size;
 	char		*upload_id;
+	int64_t		 initiated_ms;	/* uploads: when started, 0 unknown */
 };
 
 struct s3_reply {

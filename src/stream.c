@@ -28,6 +28,7 @@
 
 #define STREAM_MAGIC		0x5354524du
 #define STREAM_RESTART_MAX_S	60
+#define STREAM_SWEEP_FIRST_MS	5000	/* first sweep after RUNNING */
 
 struct stream {
 	uint32_t		 magic;
@@ -43,6 +44,8 @@ struct stream {
 	struct event		*tick;		/* checkpoint interval */
 	struct event		*restart;	/* restart backoff */
 	struct event		*ckpt_timer;	/* checkpoint.timeout */
+	struct event		*sweep;		/* dead writers' leftovers */
+	int			 sweeping;	/* a sweep in flight */
 	int			 restart_s;
 
 	int64_t			*next;		/* per partition, -1 unknown */
@@ -100,6 +103,7 @@ struct stream {
 static void	stream_restart(struct stream *, const char *, const char *);
 static void	stream_freshness(struct stream *);
 static void	stream_finish_stop(struct stream *);
+static void	stream_sweep_cb(evutil_socket_t, short, void *);
 
 static struct timeval *
 stream_tv(uint64_t ms, struct timeval *tv)
@@ -658,6 +662,60 @@ stream_open_cb(enum catalog_status st, const char *why, void *arg)
 }
 
 /* The table is open and the offsets known: consume. */
+/*
+ * How old an unfinished upload or temp file under the table's data must
+ * be to be a dead writer's: older than any live checkpoint of any
+ * instance of the job can be (two intervals plus timeouts), at least 10 s.
+ */
+static uint64_t
+stream_sweep_age_ms(const struct stream *s)
+{
+	uint64_t	age = 2 * (s->d->cfg->checkpoint_interval_ms +
+			    s->d->cfg->checkpoint_timeout_ms);
+
+	return (age < 10000 ? 10000 : age);
+}
+
+static void
+stream_swept_cb(struct fileio_result *r, void *arg)
+{
+	struct stream	*s = arg;
+	struct timeval	 tv;
+
+	s->sweeping = 0;
+	if (r->status != FILEIO_OK)
+		log_warnx("job %s: sweeping dead writers' uploads: %s",
+		    s->job->cfg->name, r->error);
+	else if (r->size > 0) {
+		log_info("job %s: removed %llu unfinished upload(s) or temp "
+		    "file(s) of dead writers", s->job->cfg->name,
+		    (unsigned long long)r->size);
+		s->job->orphans_removed += r->size;
+	}
+	if (s->finish_after_peek) {
+		stream_finish_stop(s);
+		return;
+	}
+	if (!s->stopping)
+		evtimer_add(s->sweep, stream_tv(stream_sweep_age_ms(s), &tv));
+}
+
+/* Abort what writers that died (kill -9, lost instances) left behind. */
+static void
+stream_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream	*s = arg;
+	char		*prefix;
+
+	if (s->stopping || s->table.location == NULL)
+		return;
+	s->sweeping = 1;
+	prefix = xasprintf("%s/data/", s->table.location);
+	fileio_abort_uploads(s->fio, prefix, daemon_now_ms() -
+	    (int64_t)stream_sweep_age_ms(s), stream_swept_cb, s);
+	free(prefix);
+}
+
 static void
 stream_open_finish(struct stream *s)
 {
@@ -677,6 +735,8 @@ stream_open_finish(struct stream *s)
 	log_info("job %s: RUNNING: %s -> %s", s->job->cfg->name,
 	    s->job->cfg->topic, s->job->cfg->table);
 	evtimer_add(s->tick, stream_tv(ms, &tv));
+	if (!evtimer_pending(s->sweep, NULL))
+		evtimer_add(s->sweep, stream_tv(STREAM_SWEEP_FIRST_MS, &tv));
 }
 
 void
@@ -1113,7 +1173,8 @@ stream_finish_stop(struct stream *s)
 	stream_stopped_fn	 cb = s->stopped;
 	size_t			 i;
 
-	if (s->peeking || s->sp_writes > 0) {	/* their callbacks come back */
+	if (s->peeking || s->sp_writes > 0 || s->sweeping) {
+		/* their callbacks come back */
 		s->finish_after_peek = 1;
 		return;
 	}
@@ -1252,6 +1313,7 @@ stream_stop(struct stream *s, stream_stopped_fn cb, void *arg)
 	s->stopped_arg = arg;
 	evtimer_del(s->tick);
 	evtimer_del(s->restart);
+	evtimer_del(s->sweep);
 	if (s->starting)
 		return;			/* stream_open_cb finishes the stop */
 	if (s->kafka == NULL) {		/* not started, or restarting */
@@ -1288,6 +1350,7 @@ stream_new(struct daemon *d, struct job *job, struct fileio *fio,
 	s->tick = evtimer_new(d->base, stream_tick_cb, s);
 	s->restart = evtimer_new(d->base, stream_restart_cb, s);
 	s->ckpt_timer = evtimer_new(d->base, stream_ckpt_timeout_cb, s);
+	s->sweep = evtimer_new(d->base, stream_sweep_cb, s);
 	return (s);
 }
 
@@ -1303,6 +1366,7 @@ stream_free(struct stream *s)
 	event_free(s->tick);
 	event_free(s->restart);
 	event_free(s->ckpt_timer);
+	event_free(s->sweep);
 	catalog_table_clear(&s->table);
 	catalog_table_clear(&s->peek);
 	free(s->next);

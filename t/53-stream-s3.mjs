@@ -2,10 +2,11 @@
 // two tables under an s3:// warehouse on moto_server (SigV4 checked,
 // commits by If-None-Match: *), through a kill -9 while producing; icebird
 // then reads both tables back from S3 and every record is there once.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
-import { ingest, fsTable, sample, sleep, tag, twoJobs, e2eSetup } from './lib/ingest.mjs';
+import { ingest, fsTable, sample, sleep, tag, twoJobs, e2eSetup, until } from './lib/ingest.mjs';
 import { startS3 } from './lib/s3.mjs';
 
 const s3 = await startS3(['lake']);
@@ -23,6 +24,7 @@ const config = {
   's3.access-key-id': s3.keyId,
   's3.secret-access-key': s3.secret,
   ...twoJobs(mk),
+  'checkpoint.timeout': '3s',		// dead writers' uploads: 10 s old
   'job.kraken.sink.compression': 'snappy',
 };
 const tableUrl = (name) => `s3://lake/warehouse/market_data/${name}`;
@@ -43,6 +45,28 @@ await d.exited;
 d = await startDaemon({ config });
 await produce('kraken.raw', tag(sample('kraken-trades.jsonl').slice(0, 400), 2));
 t.ok(await waitCommitted(60000), 'after kill -9: everything committed');
+
+// a dead writer's unfinished multipart upload under a table's data is
+// aborted by the job's sweep (moto stamps every upload as started in
+// 2010, so it counts as old at once); one elsewhere in the bucket stays
+const mpu = (op, key) => spawnSync('python3', ['-c', `
+import boto3, sys
+c = boto3.client('s3', endpoint_url='${s3.endpoint}', region_name='us-east-1',
+  aws_access_key_id='${s3.keyId}', aws_secret_access_key='${s3.secret}')
+if sys.argv[1] == 'create':
+    c.create_multipart_upload(Bucket='lake', Key=sys.argv[2])
+else:
+    print(len(c.list_multipart_uploads(Bucket='lake', Prefix=sys.argv[2]).get('Uploads', [])))
+`, op, key], { encoding: 'utf8' });
+const dataKey = 'warehouse/market_data/bronze_binance_trades/data/dead-writer.parquet';
+t.eq([mpu('create', dataKey).status, mpu('create', 'elsewhere/keep.bin').status], [0, 0],
+  'two unfinished multipart uploads created') || t.diag(mpu('create', dataKey).stderr);
+const swept = await until(async () => mpu('list', 'warehouse/').stdout.trim() === '0', 30000);
+t.ok(swept, 'the dead writer\'s upload under the table\'s data was aborted by the sweep');
+t.eq(mpu('list', 'elsewhere/').stdout.trim(), '1', 'the upload outside the warehouse was left alone');
+const orphans = /bronzed_orphans_removed_total\{[^}]*job_name="binance"[^}]*\} (\S+)/.exec(
+  (await d.fetchJson('/metrics')).body)?.[1];
+t.eq(orphans, '1', 'bronzed_orphans_removed_total counts it');
 t.eq(await d.stop(), 0, 'SIGTERM: exit 0');
 await checkExactlyOnce('s3 warehouse');
 

@@ -4,6 +4,7 @@
  * the same operations and the streaming multipart writer on S3 (moto).
  */
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -537,12 +538,47 @@ test_s3_skipped(void)
 {
 }
 
+/* Temp files of dead writers go; only old ones when a bound is given. */
+static void
+test_local_sweep(void)
+{
+	struct cap	 c = { 0 };
+	struct timeval	 old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	struct timeval	 now;
+	char		*p[3], *u;
+	size_t		 i;
+
+	p[0] = xasprintf("%s/sw/t/data/d=1/.a.parquet.tmp-aaaaaa", tmpdir);
+	p[1] = xasprintf("%s/sw/t/data/d=2/.b.parquet.tmp-bbbbbb", tmpdir);
+	p[2] = xasprintf("%s/sw/t/data/d=2/c.parquet", tmpdir);
+	for (i = 0; i < 3; i++)
+		do_put(p[i], "x", 0, &c);
+	TAP_CHECK(utimes(p[0], old) == 0 && utimes(p[2], old) == 0);
+	gettimeofday(&now, NULL);
+	u = xasprintf("file://%s/sw/t/data/", tmpdir);
+	cap_reset(&c);
+	fileio_abort_uploads(fio, u, (int64_t)now.tv_sec * 1000 - 60000,
+	    cap_cb, &c);
+	TAP_CHECK(cap_wait(&c) == 0 && c.status == FILEIO_OK && c.size == 1);
+	TAP_CHECK(access(p[0], F_OK) != 0 && access(p[1], F_OK) == 0 &&
+	    access(p[2], F_OK) == 0);	/* the old temp file only */
+	cap_reset(&c);
+	fileio_abort_uploads(fio, u, 0, cap_cb, &c);
+	TAP_CHECK(cap_wait(&c) == 0 && c.size == 1);
+	TAP_CHECK(access(p[1], F_OK) != 0 && access(p[2], F_OK) == 0);
+	cap_reset(&c);
+	free(u);
+	for (i = 0; i < 3; i++)
+		free(p[i]);
+}
+
 static const struct tap_case local_cases[] = {
 	{ "local put and read, parents created", test_local_put_read },
 	{ "local writer is atomic (temp + rename), abort", test_local_writer },
 	{ "local create-only reports exists", test_local_create_only },
 	{ "local create-only: racing creators, one wins", test_local_race },
 	{ "local list, stat, delete", test_local_list },
+	{ "local sweep of dead writers' temp files", test_local_sweep },
 };
 
 static const struct tap_case s3_cases[] = {

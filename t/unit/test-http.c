@@ -4,8 +4,11 @@
  * front of moto: at 20% faults every upload lands intact, at 100% every
  * one fails cleanly and no multipart upload is left behind.
  */
+#include <sys/time.h>
+
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -551,6 +554,7 @@ test_sweep(void)
 {
 	struct fileio	*fio = fileio_new(base, direct, NULL);
 	struct scap	 c;
+	struct timeval	 tv;
 	int		 i, n[2] = { 0, 0 };
 
 	for (i = 0; i < 3; i++) {
@@ -562,15 +566,41 @@ test_sweep(void)
 		buf_free(&c.body);
 	}
 	TAP_CHECK_INT(count_uploads("sweep/"), 2);
-	fileio_abort_uploads(fio, "s3://" BUCKET "/sweep/", sweep_cb, n);
+	fileio_abort_uploads(fio, "s3://" BUCKET "/sweep/", 0, sweep_cb, n);
 	TAP_CHECK(peer_run(base, &n[0], 30000) == 0);
 	TAP_CHECK_INT(n[1], 2);
 	TAP_CHECK_INT(count_uploads("sweep/"), 0);
 	TAP_CHECK_INT(count_uploads("other/"), 1);
 	n[0] = 0;
-	fileio_abort_uploads(fio, "s3://" BUCKET "/other/", sweep_cb, n);
+	fileio_abort_uploads(fio, "s3://" BUCKET "/other/", 0, sweep_cb, n);
 	TAP_CHECK(peer_run(base, &n[0], 30000) == 0);
 	TAP_CHECK_INT(n[1], 1);
+	/*
+	 * Only the uploads started before the given time.  moto stamps every
+	 * upload "Initiated" 2010-11-10T20:48:33Z: a bound before that keeps
+	 * both, one after it takes both.
+	 */
+	for (i = 0; i < 2; i++) {
+		memset(&c, 0, sizeof(c));
+		s3_mpu_create(direct, BUCKET, i == 0 ? "aged/a" : "aged/b",
+		    scap_cb, &c);
+		TAP_CHECK(peer_run(base, &c.done, 30000) == 0);
+		free(c.error);
+		buf_free(&c.body);
+	}
+	n[0] = 0;
+	fileio_abort_uploads(fio, "s3://" BUCKET "/aged/", 1262304000000LL,
+	    sweep_cb, n);				/* 2010-01-01 */
+	TAP_CHECK(peer_run(base, &n[0], 30000) == 0);
+	TAP_CHECK_INT(n[1], 0);
+	TAP_CHECK_INT(count_uploads("aged/"), 2);
+	gettimeofday(&tv, NULL);
+	n[0] = 0;
+	fileio_abort_uploads(fio, "s3://" BUCKET "/aged/",
+	    (int64_t)tv.tv_sec * 1000, sweep_cb, n);
+	TAP_CHECK(peer_run(base, &n[0], 30000) == 0);
+	TAP_CHECK_INT(n[1], 2);
+	TAP_CHECK_INT(count_uploads("aged/"), 0);
 	fileio_free(fio);
 }
 
