@@ -167,7 +167,8 @@ sink_row(struct sink_file *f, const struct kafka_record *r, int64_t ingest)
 	struct pq_writer	*pw = f->pw;
 	size_t			 i;
 
-	pq_put_bytes(pw, 0, r->value, r->value_len);
+	/* raw_value is required: a tombstone (null value) lands empty */
+	pq_put_bytes(pw, 0, r->value != NULL ? r->value : "", r->value_len);
 	if (r->key != NULL)
 		pq_put_bytes(pw, 1, r->key, r->key_len);
 	else

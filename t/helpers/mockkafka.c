@@ -89,6 +89,9 @@ mk_usage(int status)
 "  produce TOPIC FILE [KEYFIELD]     one record per line of FILE, round-robin\n"
 "                                    or keyed by a JSON field, with header\n"
 "                                    source=<FILE basename>; OK <count>\n"
+"  value TOPIC PARTITION null|empty|FILE\n"
+"                                    one record: a tombstone, an empty value\n"
+"                                    or FILE's bytes; OK 1\n"
 "  trickle TOPIC FILE RATE           produce FILE's lines in a loop at RATE/s\n"
 "  stop TOPIC                        stop that trickle; OK <records sent>\n"
 "  count TOPIC                       high watermarks summed\n"
@@ -336,6 +339,39 @@ mk_cmd_produce(struct mk *mk, int argc, char **argv)
 	return (xasprintf("OK %zu", c.ok));
 }
 
+/* value TOPIC PARTITION null|empty|FILE: one record of exactly that value */
+static char *
+mk_cmd_value(struct mk *mk, int argc, char **argv)
+{
+	struct mk_count		 c = { 0, 0, 0 };
+	struct buf		 b = BUF_INIT;
+	rd_kafka_resp_err_t	 err;
+	FILE			*fp = NULL;
+	char			 chunk[65536];
+	size_t			 got;
+	int			 isnull = strcmp(argv[3], "null") == 0;
+
+	if (!isnull && strcmp(argv[3], "empty") != 0) {
+		if ((fp = fopen(argv[3], "rb")) == NULL)
+			return (xasprintf("%s: %s", argv[3], strerror(errno)));
+		while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0)
+			buf_append(&b, chunk, got);
+		fclose(fp);
+	}
+	err = rd_kafka_producev(mk->rk, RD_KAFKA_V_TOPIC(argv[1]),
+	    RD_KAFKA_V_PARTITION((int32_t)atoi(argv[2])),
+	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_VALUE(isnull ? NULL : b.len > 0 ? b.data : (void *)"",
+	    b.len), RD_KAFKA_V_OPAQUE(&c), RD_KAFKA_V_END);
+	if (err == 0)
+		mk_wait(mk, &c, 1);
+	buf_free(&b);
+	if (err != 0 || c.failed != 0)
+		return (xasprintf("value: %s", rd_kafka_err2str(err != 0 ? err :
+		    c.err)));
+	return (xstrdup("OK 1"));
+}
+
 /* Where TOPIC's trickle is linked (*result is NULL if it has none). */
 static struct mk_trickle **
 mk_trickle_find(struct mk *mk, const char *topic)
@@ -503,6 +539,7 @@ static const struct mk_cmd {
 	{ "up",		2, 2, mk_cmd_updown },
 	{ "leader",	4, 4, mk_cmd_leader },
 	{ "produce",	3, 4, mk_cmd_produce },
+	{ "value",	4, 4, mk_cmd_value },
 	{ "trickle",	4, 4, mk_cmd_trickle },
 	{ "stop",	2, 2, mk_cmd_stop },
 	{ "count",	2, 2, mk_cmd_count },
