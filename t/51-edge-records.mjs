@@ -1,7 +1,7 @@
-// 51-edge-records.mjs: records at the edges of what Kafka carries, produced
-// one by one by the mock helper: an empty value, a tombstone (null value), a value just under
-// the producer's message.max.bytes (about 1 MB), binary bytes, among
-// ordinary ones.  Each lands once with its bytes intact (icebird), the
+// 51-edge-records.mjs: records at the edges of what Kafka carries,
+// produced one by one by the mock helper: an empty value, a tombstone
+// (null value), a value just under the producer's message.max.bytes
+// (about 1 MB), binary bytes, among ordinary ones.  Each lands once with its bytes intact (icebird), the
 // tombstone as an empty raw_value (raw_value is required), and DuckDB
 // reads the same lengths.
 import { writeFileSync } from 'node:fs';
