@@ -32,6 +32,13 @@ struct catalog_rest_call;
 typedef void	(*catalog_rest_call_cb)(struct catalog_rest_call *, long,
 		    cJSON *, const char *);
 
+/*
+ * The largest answer taken from a catalog: table metadata grows with every
+ * snapshot kept, but an answer past this is refused rather than allowed to
+ * exhaust memory.
+ */
+#define CATALOG_REST_MAX_BODY	(256 * 1024 * 1024)
+
 struct catalog_rest_call {
 	struct catalog_rest	*cr;
 	const char		*method;
@@ -296,6 +303,7 @@ catalog_rest_send(struct catalog_rest_call *c)
 	struct buf		 b = BUF_INIT;
 
 	req = http_request_new(c->method, c->url, "catalog");
+	http_request_max_body(req, CATALOG_REST_MAX_BODY);
 	if (cr->token != NULL)
 		http_request_header(req, "Authorization: Bearer %s", cr->token);
 	if (c->delegate)

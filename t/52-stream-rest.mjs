@@ -58,6 +58,20 @@ t.ok(await waitCommitted(90000), 'catalog up: both jobs commit every produced re
 const jobs = (await d.fetchJson('/jobs')).body.jobs;
 t.eq(jobs.map((j) => j.status), ['RUNNING', 'RUNNING'], 'both jobs RUNNING');
 
+// 1b. hostile answers: JSON cut in half, metadata of the wrong types
+// (commits applied, their answers unusable; loads unusable): the jobs
+// treat them as unknown outcomes, reload, and stay exactly once
+await cat.faults('commit:truncated@0.3,commit:wrong-types@0.3,load:truncated@0.3,load:wrong-types@0.2');
+for (let i = 0; i < 3; i++) {
+  await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(i * 100, i * 100 + 100), 20 + i));
+  await sleep(1100);
+}
+t.ok(await waitCommitted(90000), 'hostile catalog answers: everything committed') || t.diag(d.logs());
+const hostile = (await cat.log()).filter((e) => e.fault === 'truncated' || e.fault === 'wrong-types');
+t.ok(hostile.length > 0, `the catalog gave ${hostile.length} hostile answers`);
+t.eq((await d.fetchJson('/jobs')).body.jobs.map((j) => j.status), ['RUNNING', 'RUNNING'],
+  'both jobs RUNNING through them');
+
 // 2. lost responses (the commit applied, the answer gone), kill -9
 await cat.faults('commit:lost#2,commit:lost-503#1,commit:409@0.2');
 for (let i = 0; i < 4; i++) {

@@ -4,7 +4,9 @@
 // applied (409, 500, 502, 503, 504), "timeout" (hold the request ms
 // milliseconds, then close the connection unanswered, nothing applied) and
 // "lost" / "lost-<status>" (apply the request, then drop the connection or
-// answer that status: the response is lost, the change is not).
+// answer that status: the response is lost, the change is not), and the
+// hostile answers "truncated" (the JSON cut in half) and "wrong-types"
+// (metadata fields of the wrong JSON type), both after applying.
 //
 // Compact form: ROUTE:FAULT[=MS][@RATE][#COUNT], comma separated, e.g.
 // "commit:409@0.5,commit:lost#1,load:timeout=2000@0.2". JSON form:
@@ -17,7 +19,7 @@ const KINDS = {
   loadNamespaceMetadata: 'namespace', namespaceExists: 'namespace',
   dropNamespace: 'namespace', updateProperties: 'namespace',
 };
-const FAULT = /^(409|500|502|503|504|timeout|lost|lost-(500|502|503|504))$/;
+const FAULT = /^(409|500|502|503|504|timeout|lost|lost-(500|502|503|504)|truncated|wrong-types)$/;
 
 // Route kind of an operation id (for fault rules and logs).
 export function kindOf(opId) {
@@ -56,7 +58,7 @@ function checkRule(r) {
   if (typeof rule.route !== 'string' || !rule.route)
     throw new Error('fault rule: route is required (a route kind, an operationId or "any")');
   if (!FAULT.test(rule.fault))
-    throw new Error(`fault rule: fault "${rule.fault}" is not one of 409, 500, 502, 503, 504, timeout, lost, lost-<5xx>`);
+    throw new Error(`fault rule: fault "${rule.fault}" is not one of 409, 500, 502, 503, 504, timeout, lost, lost-<5xx>, truncated, wrong-types`);
   if (!(rule.rate >= 0 && rule.rate <= 1)) throw new Error(`fault rule: rate ${rule.rate} is not in 0..1`);
   if (rule.count !== null && !(Number.isInteger(rule.count) && rule.count >= 0))
     throw new Error(`fault rule: count ${rule.count} is not a count`);

@@ -29,6 +29,20 @@ function injected(status, opId, applied) {
     `injected fault ${status} (${applied ? 'the request was applied' : 'nothing was applied'})`) };
 }
 
+// A hostile version of a real answer: its JSON cut in half, or the
+// metadata's fields given the wrong JSON types.
+function hostile(kind, out) {
+  if (kind === 'truncated') {
+    const text = stringify(out.body ?? {});
+    return { status: out.status, raw: text.slice(0, Math.floor(text.length / 2)) };
+  }
+  const m = out.body?.metadata;
+  const body = { ...(out.body ?? {}), metadata: m && typeof m === 'object' ? { ...m,
+    'format-version': '2', 'current-snapshot-id': 'latest', snapshots: { not: 'a list' },
+    refs: [], 'last-sequence-number': null } : 'metadata' };
+  return { status: out.status, body };
+}
+
 export class CatalogServer {
   // opts: warehouse, locationBase, prefix, token, clientId, clientSecret,
   // faults, seed, reassignIds, checkFiles, specFile, quiet.
@@ -161,6 +175,8 @@ export class CatalogServer {
     if (key && out.status < 500) this.replays.set(key, { print, out });
     if (fault) {
       entry.applied = out.status < 300;
+      if (fault.fault === 'truncated' || fault.fault === 'wrong-types')
+        return hostile(fault.fault, out);
       if (fault.fault === 'lost') {
         entry.status = 'dropped';
         req.socket.destroy();
@@ -194,7 +210,10 @@ export class CatalogServer {
     entry.status = out.status;
     const headers = { ...(out.headers || {}) };
     let payload = '';
-    if (out.body !== undefined && req.method !== 'HEAD' && out.status !== 204 && out.status !== 304) {
+    if (out.raw !== undefined) {
+      payload = out.raw;
+      headers['content-type'] = 'application/json';
+    } else if (out.body !== undefined && req.method !== 'HEAD' && out.status !== 204 && out.status !== 304) {
       payload = stringify(out.body);
       headers['content-type'] = 'application/json';
     }
