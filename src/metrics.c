@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -25,6 +26,7 @@
 #define METRICS_TICK_MS		100
 #define METRICS_RATE_SLOTS	60	/* one per second */
 #define METRICS_LAG_SLOTS	10	/* max lag per second, 10 s */
+#define METRICS_LAG_BUCKETS	10
 
 struct metrics_job {
 	uint64_t	 in[METRICS_RATE_SLOTS];
@@ -42,15 +44,24 @@ struct metrics {
 	struct metrics_job	*jobs;		/* one per d->jobs[i] */
 	double			 lag[METRICS_LAG_SLOTS];
 	size_t			 lag_slot;
+	uint64_t		 lag_hist[METRICS_LAG_BUCKETS];	/* not cumul. */
+	uint64_t		 lag_count;
+	double			 lag_sum;
 };
 
+/* Upper bounds (seconds) of the loop-lag histogram's buckets. */
+static const double metrics_lag_bounds[METRICS_LAG_BUCKETS] = {
+	0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
+};
+
+/* Monotonic microseconds: a stepped wall clock is not loop lag. */
 static int64_t
 metrics_now_us(void)
 {
-	struct timeval	tv;
+	struct timespec	ts;
 
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
 static void
@@ -70,8 +81,18 @@ metrics_tick_cb(evutil_socket_t fd, short what, void *arg)
 	double		 late = (double)(metrics_now_us() - m->due_us) / 1e6;
 	size_t		 i;
 
+	if (late < 0)
+		late = 0;
 	if (late > m->lag[m->lag_slot])
-		m->lag[m->lag_slot] = late < 0 ? 0 : late;
+		m->lag[m->lag_slot] = late;
+	for (i = 0; i < METRICS_LAG_BUCKETS; i++) {
+		if (late <= metrics_lag_bounds[i]) {
+			m->lag_hist[i]++;
+			break;
+		}
+	}
+	m->lag_count++;
+	m->lag_sum += late;
 	if (++m->ticks % (1000 / METRICS_TICK_MS) == 0) {
 		m->lag_slot = (m->lag_slot + 1) % METRICS_LAG_SLOTS;
 		m->lag[m->lag_slot] = 0;
@@ -517,6 +538,27 @@ metrics_render_http(struct metrics *m, struct buf *b, const char *kind,
 		http_stats_visit(m->d->http, metrics_http_cb, &mh);
 }
 
+/* How late each 100 ms loop timer fired: a histogram since start. */
+static void
+metrics_render_lag_hist(struct metrics *m, struct buf *b)
+{
+	uint64_t	cum = 0;
+	size_t		i;
+
+	metrics_family(b, "bronzed_loop_lateness_seconds", "histogram",
+	    "How late the loop's 100 ms timer fired, every firing");
+	for (i = 0; i < METRICS_LAG_BUCKETS; i++) {
+		cum += m->lag_hist[i];
+		buf_printf(b, "bronzed_loop_lateness_seconds_bucket{le=\"%g\"} "
+		    "%" PRIu64 "\n", metrics_lag_bounds[i], cum);
+	}
+	buf_printf(b, "bronzed_loop_lateness_seconds_bucket{le=\"+Inf\"} "
+	    "%" PRIu64 "\n", m->lag_count);
+	buf_printf(b, "bronzed_loop_lateness_seconds_sum %.6f\n", m->lag_sum);
+	buf_printf(b, "bronzed_loop_lateness_seconds_count %" PRIu64 "\n",
+	    m->lag_count);
+}
+
 static void
 metrics_render_process(struct metrics *m, struct buf *b)
 {
@@ -543,6 +585,7 @@ metrics_render_process(struct metrics *m, struct buf *b)
 	metrics_family(b, "bronzed_loop_lag_seconds", "gauge",
 	    "Longest delay of a 100 ms loop timer over the last 10 s");
 	buf_printf(b, "bronzed_loop_lag_seconds %.6f\n", lag);
+	metrics_render_lag_hist(m, b);
 	metrics_family(b, "bronzed_process_resident_memory_bytes", "gauge",
 	    "Resident set size");
 	buf_printf(b, "bronzed_process_resident_memory_bytes %ld\n",

@@ -66,6 +66,10 @@ t.ok(val('flink_jobmanager_job_numberOfCompletedCheckpoints', 'binance') >= 1, '
 t.ok(val('bronzed_commit_duration_seconds_count', 'binance') >= 1, 'commit durations observed');
 t.ok(samples.some((s) => s.name === 'bronzed_process_resident_memory_bytes' && s.value > 1e6), 'RSS exported');
 t.ok(samples.some((s) => s.name === 'flink_jobmanager_numRunningJobs' && s.value === 2), 'two jobs running');
+const lat = samples.filter((s) => s.name === 'bronzed_loop_lateness_seconds_bucket').map((s) => s.value);
+const latCount = samples.find((s) => s.name === 'bronzed_loop_lateness_seconds_count')?.value;
+t.ok(lat.length === 11 && lat.every((v, i) => i === 0 || v >= lat[i - 1]) && lat[10] === latCount && latCount >= 20,
+  `loop lateness histogram: cumulative buckets, ${latCount} timer firings`);
 
 // Flink REST job metrics
 const jm = await (await fetch(`${d.url}/jobs/binance/metrics?get=numRecordsIn,numRestarts,nosuch`, { headers: auth })).json();
