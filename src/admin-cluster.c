@@ -242,6 +242,8 @@ admin_cluster_readyz(struct admin_req *req, struct admin_resp *resp)
 		return;
 	}
 	cJSON_AddStringToObject(body, "status", "not ready");
+	/* the API's error shape too, so one jq filter reads every error */
+	cJSON_AddItemToObject(body, "errors", cJSON_Duplicate(reasons, 1));
 	cJSON_AddItemToObject(body, "reasons", reasons);
 	admin_resp_json(resp, 503, body);
 }

@@ -19,7 +19,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define KAFKA_BATCH_MAX		10000
+#define KAFKA_BATCH_MAX		1000
 #define KAFKA_BATCH_BYTES	((size_t)16 << 20)
 #define KAFKA_CLOSE_POLL_MS	10
 

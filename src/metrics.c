@@ -26,7 +26,7 @@
 #define METRICS_TICK_MS		100
 #define METRICS_RATE_SLOTS	60	/* one per second */
 #define METRICS_LAG_SLOTS	10	/* max lag per second, 10 s */
-#define METRICS_LAG_BUCKETS	10
+#define METRICS_LAG_BUCKETS	12
 
 struct metrics_job {
 	uint64_t	 in[METRICS_RATE_SLOTS];
@@ -51,7 +51,8 @@ struct metrics {
 
 /* Upper bounds (seconds) of the loop-lag histogram's buckets. */
 static const double metrics_lag_bounds[METRICS_LAG_BUCKETS] = {
-	0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
+	0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1,
+	0.25, 1
 };
 
 /* Monotonic microseconds: a stepped wall clock is not loop lag. */

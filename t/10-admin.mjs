@@ -258,8 +258,9 @@ async function checkAuth(port) {
   t.eq(r.status, 401, '/readyz needs the token');
   r = await request(port, 'GET', '/readyz', { headers: auth });
   t.ok(r.status === 503 && r.json && r.json.status === 'not ready' &&
-    r.json.reasons.includes('job binance is RESTARTING') && r.json.reasons.includes('job kraken is RESTARTING'),
-  '/readyz 503 with reasons', r.text);
+    r.json.reasons.includes('job binance is RESTARTING') && r.json.reasons.includes('job kraken is RESTARTING') &&
+    JSON.stringify(r.json.errors) === JSON.stringify(r.json.reasons),
+  '/readyz 503 with reasons (also as errors)', r.text);
 }
 
 async function checkCtl(port, ids) {

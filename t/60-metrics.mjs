@@ -68,7 +68,7 @@ t.ok(samples.some((s) => s.name === 'bronzed_process_resident_memory_bytes' && s
 t.ok(samples.some((s) => s.name === 'flink_jobmanager_numRunningJobs' && s.value === 2), 'two jobs running');
 const lat = samples.filter((s) => s.name === 'bronzed_loop_lateness_seconds_bucket').map((s) => s.value);
 const latCount = samples.find((s) => s.name === 'bronzed_loop_lateness_seconds_count')?.value;
-t.ok(lat.length === 11 && lat.every((v, i) => i === 0 || v >= lat[i - 1]) && lat[10] === latCount && latCount >= 20,
+t.ok(lat.length === 13 && lat.every((v, i) => i === 0 || v >= lat[i - 1]) && lat[12] === latCount && latCount >= 20,
   `loop lateness histogram: cumulative buckets, ${latCount} timer firings`);
 
 // Flink REST job metrics
