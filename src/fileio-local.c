@@ -376,9 +376,32 @@ fileio_local_list(struct fileio *fio, const char *url, fileio_cb cb,
 	free(scheme);
 }
 
+/* Nonzero if the temp file dir/name belongs to one of fio's open writers. */
+static int
+fileio_local_live(struct fileio *fio, const char *dir, const char *name)
+{
+	const char	*mark = strstr(name, FILEIO_TMP_MARK);
+	char		*u;
+	int		 live;
+
+	if (mark == NULL || name[0] != '.')
+		return (0);
+	u = xasprintf("%s/%.*s", dir, (int)(mark - name - 1), name + 1);
+	live = fileio_writing(fio, u);
+	free(u);
+	if (!live) {
+		u = xasprintf("file://%s/%.*s", dir, (int)(mark - name - 1),
+		    name + 1);
+		live = fileio_writing(fio, u);
+		free(u);
+	}
+	return (live);
+}
+
 /* Remove the temp files under dir (path prefix) older than before_ms. */
 static uint64_t
-fileio_local_sweep_dir(const char *dir, const char *prefix, int64_t before_ms)
+fileio_local_sweep_dir(struct fileio *fio, const char *dir,
+    const char *prefix, int64_t before_ms)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -403,13 +426,15 @@ fileio_local_sweep_dir(const char *dir, const char *prefix, int64_t before_ms)
 		}
 		if (S_ISDIR(st.st_mode) &&
 		    strncmp(path, prefix, len < plen ? len : plen) == 0)
-			n += fileio_local_sweep_dir(path, prefix, before_ms);
+			n += fileio_local_sweep_dir(fio, path, prefix,
+			    before_ms);
 		else if (S_ISREG(st.st_mode) && de->d_name[0] == '.' &&
 		    strstr(de->d_name, FILEIO_TMP_MARK) != NULL &&
 		    strncmp(path, prefix, plen) == 0) {
 			mtime = (int64_t)st.st_mtim.tv_sec * 1000 +
 			    st.st_mtim.tv_nsec / 1000000;
 			if ((before_ms == 0 || mtime < before_ms) &&
+			    !fileio_local_live(fio, dir, de->d_name) &&
 			    unlink(path) == 0)
 				n++;
 		}
@@ -431,7 +456,7 @@ fileio_local_sweep(struct fileio *fio, const char *url, int64_t before_ms,
 	dir = prefix[strlen(prefix) - 1] == '/' && strlen(prefix) > 1 ?
 	    xstrndup(prefix, strlen(prefix) - 1) : fileio_local_dir(prefix);
 	memset(&res, 0, sizeof(res));
-	res.size = fileio_local_sweep_dir(dir, prefix, before_ms);
+	res.size = fileio_local_sweep_dir(fio, dir, prefix, before_ms);
 	fileio_complete(fio, cb, arg, &res);
 	free(dir);
 }

@@ -285,6 +285,24 @@ fileio_s3_sweep_abort_cb(struct s3_reply *rep, void *arg)
 		fileio_s3_sweep_end(sp);
 }
 
+/* Nonzero if one of this fileio's own writers is uploading bucket/key. */
+static int
+fileio_s3_live(const struct fileio_s3_sweep *sp, const char *key)
+{
+	char	*u;
+	int	 live;
+
+	u = xasprintf("s3://%s/%s", sp->bucket, key);
+	live = fileio_writing(sp->fio, u);
+	free(u);
+	if (!live) {
+		u = xasprintf("s3a://%s/%s", sp->bucket, key);
+		live = fileio_writing(sp->fio, u);
+		free(u);
+	}
+	return (live);
+}
+
 /* The uploads are listed: abort each one that matches. */
 static void
 fileio_s3_sweep_list_cb(struct s3_reply *rep, void *arg)
@@ -300,7 +318,8 @@ fileio_s3_sweep_list_cb(struct s3_reply *rep, void *arg)
 		    strcmp(rep->objects[i].key, sp->key) != 0))
 			continue;
 		if (sp->before_ms > 0 && (rep->objects[i].initiated_ms == 0 ||
-		    rep->objects[i].initiated_ms >= sp->before_ms))
+		    rep->objects[i].initiated_ms >= sp->before_ms ||
+		    fileio_s3_live(sp, rep->objects[i].key)))
 			continue;		/* may still be someone's */
 		sp->pending++;
 		s3_mpu_abort(fileio_s3(sp->fio), sp->bucket,

@@ -26,6 +26,8 @@ struct fileio {
 	struct s3		*s3;
 	struct fileio_options	 opt;
 	size_t			 npending;	/* deferred completions */
+	struct fileio_writer	**live;		/* open writers, any order */
+	size_t			 nlive;
 };
 
 /* A result waiting to be delivered from the loop. */
@@ -68,6 +70,7 @@ fileio_free(struct fileio *fio)
 	if (fio->npending != 0)
 		fatalx("%s: %zu completions pending", __func__, fio->npending);
 	fio->magic = 0;
+	free(fio->live);
 	free(fio);
 }
 
@@ -259,11 +262,34 @@ fileio_writer_init(struct fileio_writer *w, const struct fileio_ops *ops,
 	w->error = NULL;
 	w->drain = NULL;
 	w->drain_arg = NULL;
+	fio->live = xreallocarray(fio->live, fio->nlive + 1,
+	    sizeof *fio->live);
+	fio->live[fio->nlive++] = w;
+}
+
+int
+fileio_writing(const struct fileio *fio, const char *url)
+{
+	size_t	i;
+
+	for (i = 0; i < fio->nlive; i++)
+		if (strcmp(fio->live[i]->url, url) == 0)
+			return (1);
+	return (0);
 }
 
 void
 fileio_writer_fini(struct fileio_writer *w)
 {
+	struct fileio	*fio = w->fio;
+	size_t		 i;
+
+	for (i = 0; i < fio->nlive; i++) {
+		if (fio->live[i] == w) {
+			fio->live[i] = fio->live[--fio->nlive];
+			break;
+		}
+	}
 	free(w->url);
 	free(w->error);
 	w->magic = 0;

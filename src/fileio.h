@@ -86,7 +86,8 @@ void		 fileio_list(struct fileio *, const char *prefix, fileio_cb,
  * Clean up what writers that died left under prefix: unfinished S3
  * multipart uploads, local temp files.  Only those started before
  * before_ms (epoch ms) unless it is 0, so that live writers elsewhere keep
- * theirs.  The result's size is how many went.
+ * theirs; this fileio's own open writers are always spared, whatever the
+ * clocks say.  The result's size is how many went.
  */
 void		 fileio_abort_uploads(struct fileio *, const char *prefix,
 		    int64_t before_ms, fileio_cb, void *);
@@ -157,6 +158,8 @@ const struct fileio_options *fileio_options(struct fileio *);
 void		 fileio_writer_init(struct fileio_writer *,
 		    const struct fileio_ops *, struct fileio *, const char *);
 void		 fileio_writer_fini(struct fileio_writer *);
+/* Nonzero if a writer of this fileio is open on url (sweeps spare it). */
+int		 fileio_writing(const struct fileio *, const char *url);
 /* Record the writer's first failure (backends). */
 void		 fileio_writer_fail(struct fileio_writer *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -83,6 +83,19 @@ t.ok(await waitCommitted(90000), 'space back in the state directory: everything 
 jobs = (await d.fetchJson('/jobs')).body.jobs.map((j) => j.status);
 t.eq(jobs, ['RUNNING', 'RUNNING'], 'both jobs RUNNING again');
 
+// SIGTERM while the warehouse is full: the final checkpoint cannot be
+// written, the daemon still stops (within its 20 s), nothing is lost
+fill(wh, 4096);
+await batch(800, 600);
+await sleep(2000);
+const t0 = Date.now();
+const code = await d.stop();
+t.ok(code !== null && Date.now() - t0 < 20000, `SIGTERM while full: exited ${code} in ${Date.now() - t0} ms`) ||
+  t.diag(d.logs().split('\n').slice(-15).join('\n'));
+unfill(wh);
+d = await startDaemon({ config });
+t.ok(await waitCommitted(90000), 'restarted with space: everything committed') || t.diag(d.logs());
+
 // and a kill -9 while the warehouse is full
 fill(wh, 4096);
 await batch(800, 600);

@@ -579,6 +579,7 @@ test_visit(void)
 	    "admin.token=tok3n *\n"
 	    "admin.ready-max-freshness=5m\n"
 	    "metrics.port=9091\n"
+	    "metrics.flink-names=true\n"
 	    "state.dir=/var/lib/bronzed\n"
 	    "checkpoint.interval=90s\n"
 	    "checkpoint.timeout=1m\n"
@@ -799,7 +800,7 @@ test_documented(void)
 		dc.conf = (const char *)conf.data;
 		dc.keys = 0;
 		config_visit(cfg, doc_cb, &dc);
-		TAP_CHECK_INT(dc.keys, 18 + 9);
+		TAP_CHECK_INT(dc.keys, 19 + 9);
 	}
 	config_free(cfg);
 	buf_free(&man);

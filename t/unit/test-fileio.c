@@ -538,6 +538,8 @@ test_s3_skipped(void)
 {
 }
 
+#define FILEIO_TEST_TMP_MARK	".tmp-"	/* fileio-local.c's temp names */
+
 /* Temp files of dead writers go; only old ones when a bound is given. */
 static void
 test_local_sweep(void)
@@ -545,7 +547,8 @@ test_local_sweep(void)
 	struct cap	 c = { 0 };
 	struct timeval	 old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
 	struct timeval	 now;
-	char		*p[3], *u;
+	struct fileio_writer *w;
+	char		*p[3], *u, *d, *live, *cause = NULL;
 	size_t		 i;
 
 	p[0] = xasprintf("%s/sw/t/data/d=1/.a.parquet.tmp-aaaaaa", tmpdir);
@@ -566,6 +569,22 @@ test_local_sweep(void)
 	fileio_abort_uploads(fio, u, 0, cap_cb, &c);
 	TAP_CHECK(cap_wait(&c) == 0 && c.size == 1);
 	TAP_CHECK(access(p[1], F_OK) != 0 && access(p[2], F_OK) == 0);
+	/* an open writer of this fileio is spared, whatever the bound */
+	d = xasprintf("%s/sw/t/data/d=3", tmpdir);
+	live = xasprintf("%s/live.parquet", d);
+	TAP_CHECK((w = fileio_writer_open(fio, live, &cause)) != NULL);
+	TAP_CHECK(fileio_writer_append(w, "abc", 3) == 0);
+	cap_reset(&c);
+	fileio_abort_uploads(fio, u, (int64_t)now.tv_sec * 1000 + 86400000,
+	    cap_cb, &c);
+	TAP_CHECK(cap_wait(&c) == 0 && c.size == 0);
+	TAP_CHECK_INT(count_in_dir(d, FILEIO_TEST_TMP_MARK), 1);
+	cap_reset(&c);
+	fileio_writer_abort(w, cap_cb, &c);
+	TAP_CHECK(cap_wait(&c) == 0);
+	TAP_CHECK_INT(count_in_dir(d, FILEIO_TEST_TMP_MARK), 0);
+	free(live);
+	free(d);
 	cap_reset(&c);
 	free(u);
 	for (i = 0; i < 3; i++)
