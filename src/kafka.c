@@ -87,7 +87,7 @@ static const struct kafka_setting kafka_forced[] = {
 
 /* Defaults, overridable by the passthrough lists. */
 static const struct kafka_setting kafka_defaults[] = {
-	{ "queued.max.messages.kbytes", "32768" },
+	{ "queued.max.messages.kbytes", "16384" },
 	{ "auto.offset.reset", "earliest" },
 	{ "partition.assignment.strategy", "range" },
 };
