@@ -51,6 +51,7 @@ t.ok(r.status === 0 && !failed, failed ? `runbook command failed: ${cmds[failed[
 const find = (needle) => Object.entries(out).find(([i]) => cmds[i].includes(needle))?.[1] ?? '';
 t.ok(/"status": "RUNNING"/.test(find(`jq '.jobs[] | {id, status}'`)), 'verify: jobs listed RUNNING');
 t.ok(/"end_to_end_duration": \d+/.test(find('.latest.completed')), 'verify: latest completed checkpoint with end_to_end_duration');
+t.ok(/exactly once/.test(find('bronzectl verify')), 'verify: bronzectl verify finds every offset once');
 t.eq(find('/healthz').trim(), '200', 'health: /healthz 200');
 t.ok(/^ready$/m.test(find('bronzectl health')), 'health: bronzectl health says ready');
 t.ok(/numRecordsIn\{[^}]*job_name="binance"\} 300/.test(find('numRecordsIn\\{')), 'metrics: numRecordsIn 300 for binance');
