@@ -16,6 +16,7 @@
 
 #define PQR_MAX_DEPTH	32
 #define PQR_MAX_PAGE	(256 * 1024 * 1024)
+#define PQR_MAX_ROWS	(16 * 1024 * 1024)	/* values kept per column */
 
 /* Thrift compact types. */
 enum {
@@ -718,6 +719,10 @@ pqr_chunk_values(const struct pqr_file *f, const struct pqr_chunk *c,
 			if ((body = pqr_inflate(c->codec, raw, (size_t)pg.clen,
 			    (size_t)pg.ulen, &tmp, cause)) == NULL)
 				goto out;
+			if (n > (size_t)pg.ulen / (c->ptype == 1 ? 4 : 8)) {
+				*cause = xstrdup("short dictionary page");
+				goto out;
+			}
 			free(dict);
 			dict = xreallocarray(NULL, n + 1, sizeof *dict);
 			ndict = n;
@@ -797,6 +802,12 @@ pqr_column_int64(struct pqr_file *f, const char *name, int64_t **out,
 	int16_t		 id;
 	int		 t, maxdef = -1;
 
+	if (f->rows > PQR_MAX_ROWS) {
+		*cause = xasprintf("%lld rows: more than this reader takes",
+		    (long long)f->rows);
+		*out = NULL;
+		return (-1);
+	}
 	*out = xreallocarray(NULL, (size_t)f->rows + 1, sizeof **out);
 	memset(&in, 0, sizeof in);
 	in.p = f->footer;

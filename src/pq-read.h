@@ -22,7 +22,8 @@ int64_t		 pqr_rows(const struct pqr_file *);
 /*
  * The values of the top-level column name, every row group in order, as
  * int64 (INT32 widened): *out (heap, caller frees) of *n values.  -1 and
- * *cause if there is no such column or it cannot be read.
+ * *cause if there is no such column, it cannot be read, or the file has
+ * more than 16M rows (a bound on what a damaged footer can make it take).
  */
 int		 pqr_column_int64(struct pqr_file *, const char *name,
 		    int64_t **out, size_t *n, char **cause);
