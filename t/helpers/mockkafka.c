@@ -67,6 +67,9 @@ struct mk {
 	struct mk_trickle	*trickles;
 	struct buf		 in;		/* stdin not yet split */
 	int			 done;
+	char			**tnames;	/* topics created, and their */
+	int			*tparts;	/* partition counts */
+	size_t			 ntopics;
 };
 
 static volatile sig_atomic_t mk_signalled;
@@ -267,7 +270,11 @@ mk_send(struct mk *mk, const char *topic, int32_t part, const char *line,
 	}
 }
 
-/* Partition count of TOPIC from the cluster; -1 with cause. */
+/*
+ * Partition count of TOPIC: the count it was created with, else from the
+ * cluster's metadata (which can time out while a broker is down); -1 with
+ * cause.
+ */
 static int
 mk_partitions(struct mk *mk, const char *topic, char **cause)
 {
@@ -275,7 +282,11 @@ mk_partitions(struct mk *mk, const char *topic, char **cause)
 	rd_kafka_topic_t		*rkt;
 	rd_kafka_resp_err_t		 err;
 	int				 n = -1;
+	size_t				 i;
 
+	for (i = 0; i < mk->ntopics; i++)
+		if (strcmp(mk->tnames[i], topic) == 0)
+			return (mk->tparts[i]);
 	rkt = rd_kafka_topic_new(mk->rk, topic, NULL);
 	err = rd_kafka_metadata(mk->rk, 0, rkt, &md, MK_TIMEOUT_MS);
 	rd_kafka_topic_destroy(rkt);
@@ -666,6 +677,12 @@ mk_topic(struct mk *mk, char *spec, int nbrokers)
 	err = rd_kafka_mock_topic_create(mk->mcluster, name, (int)np, (int)nr);
 	if (err != 0)
 		fatalx("topic %s: %s", name, rd_kafka_err2str(err));
+	mk->tnames = xreallocarray(mk->tnames, mk->ntopics + 1,
+	    sizeof *mk->tnames);
+	mk->tparts = xreallocarray(mk->tparts, mk->ntopics + 1,
+	    sizeof *mk->tparts);
+	mk->tnames[mk->ntopics] = xstrdup(name);
+	mk->tparts[mk->ntopics++] = (int)np;
 }
 
 /* Start the cluster, create the topics and connect the producer. */
@@ -699,6 +716,10 @@ mk_finish(struct mk *mk)
 	rd_kafka_mock_cluster_destroy(mk->mcluster);
 	rd_kafka_destroy(mk->host);
 	buf_free(&mk->in);
+	while (mk->ntopics > 0)
+		free(mk->tnames[--mk->ntopics]);
+	free(mk->tnames);
+	free(mk->tparts);
 }
 
 int
