@@ -459,6 +459,8 @@ read_back(enum pq_codec codec, int dictionary, size_t page_rows,
 		ok &= part[i] == i % 3 - 1 && off[i] == (int64_t)i * 7 +
 		    5000000000LL;
 	TAP_CHECK(ok);
+	free(off);
+	off = NULL;
 	TAP_CHECK(f != NULL && pqr_column_int64(f, "raw", &off, &no,
 	    &cause) == -1 && strstr(cause, "not INT32") != NULL);
 	free(cause);
