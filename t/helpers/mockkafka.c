@@ -481,13 +481,20 @@ mk_cmd_count(struct mk *mk, int argc, char **argv)
 	rd_kafka_resp_err_t	 err;
 	char			*cause = NULL;
 	int64_t			 lo, hi, sum = 0;
-	int			 i, n;
+	int			 i, n, tries;
 
 	if ((n = mk_partitions(mk, argv[1], &cause)) < 0)
 		return (cause);
 	for (i = 0; i < n; i++) {
-		err = rd_kafka_query_watermark_offsets(mk->rk, argv[1], i,
-		    &lo, &hi, MK_TIMEOUT_MS);
+		/* right after a leader move the client may ask the old one */
+		for (tries = 0; tries < 20; tries++) {
+			err = rd_kafka_query_watermark_offsets(mk->rk, argv[1],
+			    i, &lo, &hi, MK_TIMEOUT_MS);
+			if (err != RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION &&
+			    err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE)
+				break;
+			rd_kafka_poll(mk->rk, 250);
+		}
 		if (err != 0) {
 			return (xasprintf("%s [%d]: %s", argv[1], i,
 			    rd_kafka_err2str(err)));
