@@ -250,14 +250,14 @@ admin_ckpt_details(struct admin_req *req, struct admin_resp *resp)
 	    "for checkpoint %s.", arg);
 }
 
-/* {"request-id": trigger} with 202. */
-static void
-admin_ckpt_accepted(struct admin_resp *resp, const struct job_operation *op)
+void
+admin_ckpt_accepted(struct admin_resp *resp, const struct job_operation *op,
+    int status)
 {
 	cJSON	*o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "request-id", op->trigger_id);
-	admin_resp_json(resp, 202, o);
+	admin_resp_json(resp, status, o);
 }
 
 /* A new operation started on the job's stream, or an error reply. */
@@ -289,7 +289,7 @@ admin_ckpt_start(struct admin_req *req, struct admin_resp *resp,
 		free(cause);
 		return (NULL);
 	}
-	admin_ckpt_accepted(resp, op);
+	admin_ckpt_accepted(resp, op, 202);
 	return (op);
 }
 
@@ -312,6 +312,29 @@ admin_ckpt_throwable(const char *msg)
 	return (o);
 }
 
+cJSON *
+admin_ckpt_op_result(const struct job_operation *op, const char *failure_key,
+    cJSON **done)
+{
+	cJSON	*body = cJSON_CreateObject(), *st, *o;
+
+	*done = NULL;
+	st = cJSON_AddObjectToObject(body, "status");
+	cJSON_AddStringToObject(st, "id", op->done ? "COMPLETED" :
+	    "IN_PROGRESS");
+	if (!op->done) {
+		cJSON_AddNullToObject(body, "operation");
+		return (body);
+	}
+	o = cJSON_AddObjectToObject(body, "operation");
+	if (op->failure != NULL)
+		cJSON_AddItemToObject(o, failure_key,
+		    admin_ckpt_throwable(op->failure));
+	else
+		*done = o;
+	return (body);
+}
+
 /* The AsynchronousOperationResult of trigger ":triggerid", or 404. */
 static void
 admin_ckpt_op_status(struct admin_req *req, struct admin_resp *resp,
@@ -319,7 +342,7 @@ admin_ckpt_op_status(struct admin_req *req, struct admin_resp *resp,
 {
 	const char		*t = admin_req_param(req, "triggerid");
 	struct job_operation	*op = job_op_find(req->job, t);
-	cJSON			*body, *st, *o;
+	cJSON			*body, *o;
 	char			*loc;
 
 	if (op == NULL || op->kind != kind) {
@@ -329,23 +352,11 @@ admin_ckpt_op_status(struct admin_req *req, struct admin_resp *resp,
 		    "checkpoint", t, req->job->id);
 		return;
 	}
-	body = cJSON_CreateObject();
-	st = cJSON_AddObjectToObject(body, "status");
-	cJSON_AddStringToObject(st, "id", op->done ? "COMPLETED" :
-	    "IN_PROGRESS");
-	if (!op->done) {
-		cJSON_AddNullToObject(body, "operation");
-		admin_resp_json(resp, 200, body);
-		return;
-	}
-	o = cJSON_AddObjectToObject(body, "operation");
-	if (op->failure != NULL)
-		cJSON_AddItemToObject(o, kind != JOB_OP_CHECKPOINT ?
-		    "failure-cause" : "failureCause",
-		    admin_ckpt_throwable(op->failure));
-	else if (kind == JOB_OP_CHECKPOINT)
+	body = admin_ckpt_op_result(op, kind != JOB_OP_CHECKPOINT ?
+	    "failure-cause" : "failureCause", &o);
+	if (o != NULL && kind == JOB_OP_CHECKPOINT)
 		admin_ckpt_num(o, "checkpointId", (double)op->checkpoint_id);
-	else {
+	else if (o != NULL) {
 		/* Flink's qualified form for local paths: file:/dir */
 		loc = op->location[0] == '/' ? xasprintf("file:%s",
 		    op->location) : xstrdup(op->location);
@@ -462,7 +473,7 @@ admin_ckpt_restore(struct admin_req *req, struct admin_resp *resp)
 		free(cause);
 		return;
 	}
-	admin_ckpt_accepted(resp, op);
+	admin_ckpt_accepted(resp, op, 202);
 }
 
 void
@@ -577,7 +588,6 @@ admin_ckpt_dispose(struct admin_req *req, struct admin_resp *resp)
 {
 	const cJSON		*path;
 	struct job_operation	*op;
-	cJSON			*o;
 	char			*cause = NULL;
 
 	path = cJSON_GetObjectItemCaseSensitive(req->json, "savepoint-path");
@@ -598,9 +608,7 @@ admin_ckpt_dispose(struct admin_req *req, struct admin_resp *resp)
 		free(cause);
 		return;
 	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "request-id", op->trigger_id);
-	admin_resp_json(resp, 200, o);
+	admin_ckpt_accepted(resp, op, 200);
 }
 
 /* GET /savepoint-disposal/:triggerid: {"status":..,"operation":{}}. */
@@ -618,17 +626,6 @@ admin_ckpt_dispose_status(struct admin_req *req, struct admin_resp *resp)
 		    "with triggerId=%s.", t);
 		return;
 	}
-	body = cJSON_CreateObject();
-	o = cJSON_AddObjectToObject(body, "status");
-	cJSON_AddStringToObject(o, "id", op->done ? "COMPLETED" :
-	    "IN_PROGRESS");
-	if (!op->done)
-		cJSON_AddNullToObject(body, "operation");
-	else {
-		o = cJSON_AddObjectToObject(body, "operation");
-		if (op->failure != NULL)
-			cJSON_AddItemToObject(o, "failure-cause",
-			    admin_ckpt_throwable(op->failure));
-	}
-	admin_resp_json(resp, 200, body);
+	body = admin_ckpt_op_result(op, "failure-cause", &o);
+	admin_resp_json(resp, 200, body);	/* success: "operation": {} */
 }

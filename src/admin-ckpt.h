@@ -11,9 +11,20 @@
 
 struct admin_req;
 struct admin_resp;
+struct job_operation;
 
 /* A failure as Flink's SerializedThrowable {"class", "stack-trace"}. */
 cJSON	*admin_ckpt_throwable(const char *message);
+/* {"request-id": trigger} with that status (Flink: 202, disposal 200). */
+void	 admin_ckpt_accepted(struct admin_resp *, const struct job_operation *,
+	    int status);
+/*
+ * An AsynchronousOperationResult: {"status":{"id"},"operation"}, the
+ * operation null while in progress, the failure under failure_key, else
+ * an empty object handed back in *done for the caller to fill.
+ */
+cJSON	*admin_ckpt_op_result(const struct job_operation *,
+	    const char *failure_key, cJSON **done);
 
 void	admin_ckpt_stats(struct admin_req *, struct admin_resp *);
 void	admin_ckpt_config(struct admin_req *, struct admin_resp *);

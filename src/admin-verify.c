@@ -18,7 +18,6 @@ void
 admin_verify_start(struct admin_req *req, struct admin_resp *resp)
 {
 	struct job_operation	*op;
-	cJSON			*o;
 
 	if (req->d->cat == NULL || req->d->fio == NULL) {
 		admin_resp_error(resp, 503, "Not ready: the catalog and "
@@ -32,9 +31,7 @@ admin_verify_start(struct admin_req *req, struct admin_resp *resp)
 		return;
 	}
 	verify_start(req->d, req->d->cat, req->d->fio, req->job, op);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "request-id", op->trigger_id);
-	admin_resp_json(resp, 202, o);
+	admin_ckpt_accepted(resp, op, 202);
 }
 
 void
@@ -42,7 +39,7 @@ admin_verify_status(struct admin_req *req, struct admin_resp *resp)
 {
 	const char		*t = admin_req_param(req, "triggerid");
 	struct job_operation	*op = job_op_find(req->job, t);
-	cJSON			*body, *st, *o;
+	cJSON			*body, *o, *audit;
 	char			*cause = NULL;
 
 	if (op == NULL || op->kind != JOB_OP_VERIFY) {
@@ -50,24 +47,16 @@ admin_verify_status(struct admin_req *req, struct admin_resp *resp)
 		    "triggerId=%s for job %s.", t, req->job->id);
 		return;
 	}
-	body = cJSON_CreateObject();
-	st = cJSON_AddObjectToObject(body, "status");
-	cJSON_AddStringToObject(st, "id", op->done ? "COMPLETED" :
-	    "IN_PROGRESS");
-	if (!op->done)
-		cJSON_AddNullToObject(body, "operation");
-	else if (op->failure != NULL) {
-		o = cJSON_AddObjectToObject(body, "operation");
-		cJSON_AddItemToObject(o, "failure-cause",
-		    admin_ckpt_throwable(op->failure));
-	} else if ((o = json_parse(op->result, strlen(op->result),
-	    &cause)) != NULL)
-		cJSON_AddItemToObject(body, "operation", o);
-	else {
-		free(cause);
-		cJSON_Delete(body);
-		admin_resp_error(resp, 500, "damaged audit result");
-		return;
+	body = admin_ckpt_op_result(op, "failure-cause", &o);
+	if (o != NULL) {		/* the audit is the operation */
+		if ((audit = json_parse(op->result, strlen(op->result),
+		    &cause)) == NULL) {
+			free(cause);
+			cJSON_Delete(body);
+			admin_resp_error(resp, 500, "damaged audit result");
+			return;
+		}
+		cJSON_ReplaceItemInObject(body, "operation", audit);
 	}
 	admin_resp_json(resp, 200, body);
 }
