@@ -162,16 +162,23 @@ const double job_commit_bounds[JOB_COMMIT_BUCKETS] = {
 void
 job_commit_observe(struct job *job, double seconds)
 {
+	job_hist_observe(job->commit_hist, job_commit_bounds,
+	    JOB_COMMIT_BUCKETS, seconds);
+	job->commit_count++;
+	job->commit_sum_s += seconds;
+}
+
+void
+job_hist_observe(uint64_t *counts, const double *bounds, size_t n, double v)
+{
 	size_t	i;
 
-	for (i = 0; i < JOB_COMMIT_BUCKETS; i++) {
-		if (seconds <= job_commit_bounds[i]) {
-			job->commit_hist[i]++;
+	for (i = 0; i < n; i++) {
+		if (v <= bounds[i]) {
+			counts[i]++;
 			break;
 		}
 	}
-	job->commit_count++;
-	job->commit_sum_s += seconds;
 }
 
 struct job_operation *

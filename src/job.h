@@ -163,6 +163,9 @@ void		 job_op_finish(struct job_operation *, const char *failure,
 extern const double job_commit_bounds[JOB_COMMIT_BUCKETS];
 /* Count one commit of that many seconds in the histogram. */
 void		 job_commit_observe(struct job *, double seconds);
+/* Count v in the first of n buckets (not cumulative) whose bound >= v. */
+void		 job_hist_observe(uint64_t *counts, const double *bounds,
+		    size_t n, double v);
 /* Stable id: first 16 bytes of SHA-256("bronzed-job:" name), hex. */
 void		 job_id_from_name(const char *name, char out[JOB_ID_LEN + 1]);
 

@@ -86,12 +86,8 @@ metrics_tick_cb(evutil_socket_t fd, short what, void *arg)
 		late = 0;
 	if (late > m->lag[m->lag_slot])
 		m->lag[m->lag_slot] = late;
-	for (i = 0; i < METRICS_LAG_BUCKETS; i++) {
-		if (late <= metrics_lag_bounds[i]) {
-			m->lag_hist[i]++;
-			break;
-		}
-	}
+	job_hist_observe(m->lag_hist, metrics_lag_bounds, METRICS_LAG_BUCKETS,
+	    late);
 	m->lag_count++;
 	m->lag_sum += late;
 	if (++m->ticks % (1000 / METRICS_TICK_MS) == 0) {
@@ -180,15 +176,50 @@ metrics_family(struct buf *b, const char *name, const char *type,
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{job_id="..",job_name=".."[,extra]} value */
+/*
+ * name{job_id="..",job_name=".."[,extra]} value; without a job,
+ * name{extra} value.
+ */
 static void
 metrics_job_sample(struct buf *b, const char *name, const struct job *job,
     const char *extra, double v)
 {
+	if (job == NULL) {
+		buf_printf(b, "%s%s%s%s %.17g\n", name, extra != NULL ? "{" :
+		    "", extra != NULL ? extra : "", extra != NULL ? "}" : "",
+		    v);
+		return;
+	}
 	buf_printf(b, "%s{job_id=\"%s\",job_name=\"", name, job->id);
 	metrics_escape(b, job->cfg->name);
 	buf_printf(b, "\"%s%s} %.17g\n", extra != NULL ? "," : "",
 	    extra != NULL ? extra : "", v);
+}
+
+/* A histogram's _bucket (cumulative), _sum and _count samples. */
+static void
+metrics_hist_samples(struct buf *b, const char *name, const struct job *job,
+    const double *bounds, size_t n, const uint64_t *counts, uint64_t count,
+    double sum)
+{
+	char		extra[64], *series;
+	uint64_t	cum = 0;
+	size_t		k;
+
+	series = xasprintf("%s_bucket", name);
+	for (k = 0; k < n; k++) {
+		cum += counts[k];
+		snprintf(extra, sizeof extra, "le=\"%g\"", bounds[k]);
+		metrics_job_sample(b, series, job, extra, (double)cum);
+	}
+	metrics_job_sample(b, series, job, "le=\"+Inf\"", (double)count);
+	free(series);
+	series = xasprintf("%s_sum", name);
+	metrics_job_sample(b, series, job, NULL, sum);
+	free(series);
+	series = xasprintf("%s_count", name);
+	metrics_job_sample(b, series, job, NULL, (double)count);
+	free(series);
 }
 
 /*
@@ -485,27 +516,15 @@ static void
 metrics_render_commits(struct metrics *m, struct buf *b)
 {
 	const struct job	*job;
-	char			 extra[64];
-	uint64_t		 cum;
-	size_t			 j, k;
+	size_t			 j;
 
 	metrics_family(b, "bronzed_commit_duration_seconds", "histogram",
 	    "Checkpoint duration, seal to committed snapshot");
 	for (j = 0; j < m->d->njobs; j++) {
 		job = m->d->jobs[j];
-		for (k = 0, cum = 0; k < JOB_COMMIT_BUCKETS; k++) {
-			cum += job->commit_hist[k];
-			snprintf(extra, sizeof extra, "le=\"%g\"",
-			    job_commit_bounds[k]);
-			metrics_job_sample(b, "bronzed_commit_duration_seconds_"
-			    "bucket", job, extra, (double)cum);
-		}
-		metrics_job_sample(b, "bronzed_commit_duration_seconds_bucket",
-		    job, "le=\"+Inf\"", (double)job->commit_count);
-		metrics_job_sample(b, "bronzed_commit_duration_seconds_sum",
-		    job, NULL, job->commit_sum_s);
-		metrics_job_sample(b, "bronzed_commit_duration_seconds_count",
-		    job, NULL, (double)job->commit_count);
+		metrics_hist_samples(b, "bronzed_commit_duration_seconds", job,
+		    job_commit_bounds, JOB_COMMIT_BUCKETS, job->commit_hist,
+		    job->commit_count, job->commit_sum_s);
 	}
 }
 
@@ -543,21 +562,11 @@ metrics_render_http(struct metrics *m, struct buf *b, const char *kind,
 static void
 metrics_render_lag_hist(struct metrics *m, struct buf *b)
 {
-	uint64_t	cum = 0;
-	size_t		i;
-
 	metrics_family(b, "bronzed_loop_lateness_seconds", "histogram",
 	    "How late the loop's 100 ms timer fired, every firing");
-	for (i = 0; i < METRICS_LAG_BUCKETS; i++) {
-		cum += m->lag_hist[i];
-		buf_printf(b, "bronzed_loop_lateness_seconds_bucket{le=\"%g\"} "
-		    "%" PRIu64 "\n", metrics_lag_bounds[i], cum);
-	}
-	buf_printf(b, "bronzed_loop_lateness_seconds_bucket{le=\"+Inf\"} "
-	    "%" PRIu64 "\n", m->lag_count);
-	buf_printf(b, "bronzed_loop_lateness_seconds_sum %.6f\n", m->lag_sum);
-	buf_printf(b, "bronzed_loop_lateness_seconds_count %" PRIu64 "\n",
-	    m->lag_count);
+	metrics_hist_samples(b, "bronzed_loop_lateness_seconds", NULL,
+	    metrics_lag_bounds, METRICS_LAG_BUCKETS, m->lag_hist, m->lag_count,
+	    m->lag_sum);
 }
 
 static void
