@@ -17,6 +17,7 @@ struct http;
 struct job;
 struct metrics;
 struct state;
+struct worker;
 
 struct daemon {
 	struct event_base	*base;
@@ -28,6 +29,7 @@ struct daemon {
 	struct http		*http;		/* S3 and catalog client, or NULL */
 	struct metrics		*metrics;	/* or NULL (tests) */
 	struct state		*state;		/* or NULL (tests) */
+	struct worker		*state_worker;	/* its commits, or NULL */
 	struct dispose		*dispose;	/* savepoint disposals, or NULL */
 	struct fileio		*fio;		/* the jobs' storage, or NULL */
 	struct catalog		*cat;		/* the jobs' catalog, or NULL */

@@ -1,8 +1,11 @@
 /*
  * fileio-local.c: FileIO backend for the local file system.
  *
- * The work is synchronous (local disk), the callbacks are not: results go
- * through fileio_complete() so callers see the same behaviour as with S3.
+ * The disk work (writes, fsync, renames, directory walks) runs on the
+ * fileio's worker thread, one operation at a time in submission order, so
+ * the loop never waits for the disk; results come back through
+ * fileio_complete() as with S3.  A writer's appends are written from the
+ * loop (into the page cache); its close does the fsync on the thread.
  * Files appear atomically: write a temp file in the target directory,
  * fsync it, rename (or link(2) for create-only, which fails with EEXIST if
  * the target exists; renameat2 RENAME_NOREPLACE where there are no hard
@@ -23,6 +26,7 @@
 
 #include "buf.h"
 #include "fileio.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define FILEIO_TMP_MARK	".tmp-"
@@ -174,134 +178,141 @@ fileio_local_publish(const char *tmp, const char *path, int create_only)
 	return (rc);
 }
 
-/* Report errno for an operation on path. */
-static void
-fileio_local_errno(struct fileio *fio, fileio_cb cb, void *arg,
-    const char *what, const char *path)
-{
-	enum fileio_status	st = FILEIO_ERROR;
+enum fileio_local_op {
+	FILEIO_LOCAL_READ,
+	FILEIO_LOCAL_STAT,
+	FILEIO_LOCAL_PUT,
+	FILEIO_LOCAL_REMOVE,
+	FILEIO_LOCAL_LIST,
+	FILEIO_LOCAL_SWEEP,
+	FILEIO_LOCAL_CLOSE,	/* a writer's temp file: fsync, publish */
+	FILEIO_LOCAL_ABORT	/* a writer's temp file: remove */
+};
 
+/*
+ * One operation, run on the fileio's worker thread: everything it needs is
+ * its own (copies), so the thread touches nothing the loop does.
+ */
+struct fileio_local_job {
+	struct fileio		*fio;
+	enum fileio_local_op	 op;
+	fileio_cb		 cb;
+	void			*arg;
+	char			*url;		/* as the caller gave it */
+	char			*path;		/* the file's path */
+	size_t			 max;		/* read */
+	struct buf		 data;		/* put: input; read: output */
+	int			 flags;		/* put */
+	int64_t			 before_ms;	/* sweep */
+	char			**live;		/* sweep: open writers' URLs */
+	size_t			 nlive;
+	char			*tmp;		/* close, abort */
+	int			 fd;		/* close */
+	int			 error;		/* close: errno of a failed
+						   append */
+	struct fileio_result	 res;		/* the outcome */
+	char			*why;		/* res.error's text */
+};
+
+/* Record errno for an operation on path as the job's outcome. */
+static void
+fileio_local_job_errno(struct fileio_local_job *j, const char *what,
+    const char *path)
+{
+	j->res.status = FILEIO_ERROR;
 	if (errno == ENOENT)
-		st = FILEIO_NOT_FOUND;
+		j->res.status = FILEIO_NOT_FOUND;
 	else if (errno == EEXIST)
-		st = FILEIO_EXISTS;
-	fileio_fail(fio, cb, arg, st, "%s %s: %s", what, path,
-	    strerror(errno));
+		j->res.status = FILEIO_EXISTS;
+	j->why = xasprintf("%s %s: %s", what, path, strerror(errno));
 }
 
 static void
-fileio_local_read(struct fileio *fio, const char *url, size_t max,
-    fileio_cb cb, void *arg)
+fileio_local_do_read(struct fileio_local_job *j)
 {
-	const char		*path = fileio_local_path(url);
-	struct fileio_result	 res;
-	struct buf		 b = BUF_INIT;
-	struct stat		 st;
-	ssize_t			 n;
-	int			 fd;
+	struct stat	 st;
+	ssize_t		 n = 0;
+	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	if ((fd = open(j->path, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    fstat(fd, &st) != 0) {
-		fileio_local_errno(fio, cb, arg, "open", path);
+		fileio_local_job_errno(j, "open", j->path);
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
-	if (max != 0 && (uint64_t)st.st_size > max) {
+	if (j->max != 0 && (uint64_t)st.st_size > j->max) {
 		close(fd);
-		fileio_fail(fio, cb, arg, FILEIO_ERROR,
-		    "read %s: %lld bytes, more than %zu", path,
-		    (long long)st.st_size, max);
+		j->res.status = FILEIO_ERROR;
+		j->why = xasprintf("read %s: %lld bytes, more than %zu",
+		    j->path, (long long)st.st_size, j->max);
 		return;
 	}
 	for (;;) {
-		buf_reserve(&b, 65536);
-		n = read(fd, b.data + b.len, b.cap - b.len);
+		buf_reserve(&j->data, 65536);
+		n = read(fd, j->data.data + j->data.len,
+		    j->data.cap - j->data.len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		b.len += n;
-		if (max != 0 && b.len > max)
+		j->data.len += n;
+		if (j->max != 0 && j->data.len > j->max)
 			break;
 	}
+	if (n < 0 || (j->max != 0 && j->data.len > j->max)) {
+		j->res.status = FILEIO_ERROR;
+		j->why = xasprintf("read %s: %s", j->path, n < 0 ?
+		    strerror(errno) : "file grew past the limit");
+	} else
+		j->res.size = j->data.len;
 	close(fd);
-	memset(&res, 0, sizeof(res));
-	if (n < 0 || (max != 0 && b.len > max)) {
-		buf_free(&b);
-		fileio_fail(fio, cb, arg, FILEIO_ERROR, "read %s: %s", path,
-		    n < 0 ? strerror(errno) : "file grew past the limit");
-		return;
-	}
-	res.data = &b;
-	res.size = b.len;
-	fileio_complete(fio, cb, arg, &res);
-	buf_free(&b);
 }
 
 static void
-fileio_local_stat(struct fileio *fio, const char *url, fileio_cb cb,
-    void *arg)
+fileio_local_do_stat(struct fileio_local_job *j)
 {
-	const char		*path = fileio_local_path(url);
-	struct fileio_result	 res;
-	struct stat		 st;
+	struct stat	st;
 
-	if (stat(path, &st) != 0) {
-		fileio_local_errno(fio, cb, arg, "stat", path);
-		return;
-	}
-	memset(&res, 0, sizeof(res));
-	res.size = st.st_size;
-	fileio_complete(fio, cb, arg, &res);
+	if (stat(j->path, &st) != 0)
+		fileio_local_job_errno(j, "stat", j->path);
+	else
+		j->res.size = st.st_size;
 }
 
 static void
-fileio_local_put(struct fileio *fio, const char *url, const void *data,
-    size_t len, int flags, fileio_cb cb, void *arg)
+fileio_local_do_put(struct fileio_local_job *j)
 {
-	const char		*path = fileio_local_path(url);
-	struct fileio_result	 res;
-	char			*tmp = NULL;
-	int			 fd;
+	char	*tmp = NULL;
+	int	 fd;
 
-	if ((fd = fileio_local_mktemp(path, &tmp,
-	    flags & FILEIO_PRIVATE)) < 0) {
-		fileio_local_errno(fio, cb, arg, "create temp for", path);
+	if ((fd = fileio_local_mktemp(j->path, &tmp,
+	    j->flags & FILEIO_PRIVATE)) < 0) {
+		fileio_local_job_errno(j, "create temp for", j->path);
 		return;
 	}
-	if (fileio_local_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-		fileio_local_errno(fio, cb, arg, "write", tmp);
+	if (fileio_local_write_all(fd, j->data.data, j->data.len) != 0 ||
+	    fsync(fd) != 0) {
+		fileio_local_job_errno(j, "write", tmp);
 		close(fd);
 		unlink(tmp);
 		free(tmp);
 		return;
 	}
 	close(fd);
-	if (fileio_local_publish(tmp, path, flags & FILEIO_CREATE_ONLY) != 0) {
-		fileio_local_errno(fio, cb, arg, "publish", path);
-		free(tmp);
-		return;
-	}
+	if (fileio_local_publish(tmp, j->path,
+	    j->flags & FILEIO_CREATE_ONLY) != 0)
+		fileio_local_job_errno(j, "publish", j->path);
+	else
+		j->res.size = j->data.len;
 	free(tmp);
-	memset(&res, 0, sizeof(res));
-	res.size = len;
-	fileio_complete(fio, cb, arg, &res);
 }
 
 static void
-fileio_local_remove(struct fileio *fio, const char *url, fileio_cb cb,
-    void *arg)
+fileio_local_do_remove(struct fileio_local_job *j)
 {
-	const char		*path = fileio_local_path(url);
-	struct fileio_result	 res;
-
-	if (unlink(path) != 0 && errno != ENOENT) {
-		fileio_local_errno(fio, cb, arg, "unlink", path);
-		return;
-	}
-	memset(&res, 0, sizeof(res));
-	fileio_complete(fio, cb, arg, &res);
+	if (unlink(j->path) != 0 && errno != ENOENT)
+		fileio_local_job_errno(j, "unlink", j->path);
 }
 
 /* Collect regular files under dir whose path starts with prefix. */
@@ -346,16 +357,13 @@ fileio_local_walk(const char *dir, const char *prefix, size_t skip,
 }
 
 static void
-fileio_local_list(struct fileio *fio, const char *url, fileio_cb cb,
-    void *arg)
+fileio_local_do_list(struct fileio_local_job *j)
 {
-	const char		*prefix = fileio_local_path(url);
-	struct fileio_result	 res;
-	struct fileio_entry	*e = NULL;
-	size_t			 n = 0, skip = 0;
-	char			*dir, *scheme, *full;
+	const char	*prefix = fileio_local_path(j->url);
+	char		*dir, *scheme, *full;
+	size_t		 skip = 0;
 
-	scheme = xstrndup(url, prefix - url);
+	scheme = xstrndup(j->url, prefix - j->url);
 	/* A relative prefix is walked from "./" and reported without it. */
 	if (*prefix != '/') {
 		full = xasprintf("./%s", prefix);
@@ -364,21 +372,30 @@ fileio_local_list(struct fileio *fio, const char *url, fileio_cb cb,
 		full = xstrdup(prefix);
 	dir = full[strlen(full) - 1] == '/' ? xstrndup(full, strlen(full) -
 	    (strlen(full) > 1)) : fileio_local_dir(full);
-	fileio_local_walk(dir, full, skip, scheme, &e, &n);
-	fileio_entries_sort(e, n);
-	memset(&res, 0, sizeof(res));
-	res.entries = e;
-	res.nentries = n;
-	fileio_complete(fio, cb, arg, &res);
-	fileio_entries_free(e, n);
+	fileio_local_walk(dir, full, skip, scheme, &j->res.entries,
+	    &j->res.nentries);
+	fileio_entries_sort(j->res.entries, j->res.nentries);
 	free(dir);
 	free(full);
 	free(scheme);
 }
 
-/* Nonzero if the temp file dir/name belongs to one of fio's open writers. */
+/* Nonzero if url is one of the job's open writers. */
 static int
-fileio_local_live(struct fileio *fio, const char *dir, const char *name)
+fileio_local_is_live(const struct fileio_local_job *j, const char *url)
+{
+	size_t	i;
+
+	for (i = 0; i < j->nlive; i++)
+		if (strcmp(j->live[i], url) == 0)
+			return (1);
+	return (0);
+}
+
+/* Nonzero if the temp file dir/name belongs to one of the open writers. */
+static int
+fileio_local_live(const struct fileio_local_job *j, const char *dir,
+    const char *name)
 {
 	const char	*mark = strstr(name, FILEIO_TMP_MARK);
 	char		*u;
@@ -387,12 +404,12 @@ fileio_local_live(struct fileio *fio, const char *dir, const char *name)
 	if (mark == NULL || name[0] != '.')
 		return (0);
 	u = xasprintf("%s/%.*s", dir, (int)(mark - name - 1), name + 1);
-	live = fileio_writing(fio, u);
+	live = fileio_local_is_live(j, u);
 	free(u);
 	if (!live) {
 		u = xasprintf("file://%s/%.*s", dir, (int)(mark - name - 1),
 		    name + 1);
-		live = fileio_writing(fio, u);
+		live = fileio_local_is_live(j, u);
 		free(u);
 	}
 	return (live);
@@ -400,14 +417,13 @@ fileio_local_live(struct fileio *fio, const char *dir, const char *name)
 
 /* Remove the temp files under dir (path prefix) older than before_ms. */
 static uint64_t
-fileio_local_sweep_dir(struct fileio *fio, const char *dir,
-    const char *prefix, int64_t before_ms)
+fileio_local_sweep_dir(const struct fileio_local_job *j, const char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
 	struct stat	 st;
 	char		*path;
-	size_t		 plen = strlen(prefix), len;
+	size_t		 plen = strlen(j->path), len;
 	uint64_t	 n = 0;
 	int64_t		 mtime;
 
@@ -425,16 +441,15 @@ fileio_local_sweep_dir(struct fileio *fio, const char *dir,
 			continue;
 		}
 		if (S_ISDIR(st.st_mode) &&
-		    strncmp(path, prefix, len < plen ? len : plen) == 0)
-			n += fileio_local_sweep_dir(fio, path, prefix,
-			    before_ms);
+		    strncmp(path, j->path, len < plen ? len : plen) == 0)
+			n += fileio_local_sweep_dir(j, path);
 		else if (S_ISREG(st.st_mode) && de->d_name[0] == '.' &&
 		    strstr(de->d_name, FILEIO_TMP_MARK) != NULL &&
-		    strncmp(path, prefix, plen) == 0) {
+		    strncmp(path, j->path, plen) == 0) {
 			mtime = (int64_t)st.st_mtim.tv_sec * 1000 +
 			    st.st_mtim.tv_nsec / 1000000;
-			if ((before_ms == 0 || mtime < before_ms) &&
-			    !fileio_local_live(fio, dir, de->d_name) &&
+			if ((j->before_ms == 0 || mtime < j->before_ms) &&
+			    !fileio_local_live(j, dir, de->d_name) &&
 			    unlink(path) == 0)
 				n++;
 		}
@@ -446,19 +461,174 @@ fileio_local_sweep_dir(struct fileio *fio, const char *dir,
 
 /* What local writers that died leave: their temp files. */
 static void
-fileio_local_sweep(struct fileio *fio, const char *url, int64_t before_ms,
-    fileio_cb cb, void *arg)
+fileio_local_do_sweep(struct fileio_local_job *j)
 {
-	const char		*prefix = fileio_local_path(url);
-	struct fileio_result	 res;
-	char			*dir;
+	const char	*prefix = j->path;
+	char		*dir;
 
 	dir = prefix[strlen(prefix) - 1] == '/' && strlen(prefix) > 1 ?
 	    xstrndup(prefix, strlen(prefix) - 1) : fileio_local_dir(prefix);
-	memset(&res, 0, sizeof(res));
-	res.size = fileio_local_sweep_dir(fio, dir, prefix, before_ms);
-	fileio_complete(fio, cb, arg, &res);
+	j->res.size = fileio_local_sweep_dir(j, dir);
 	free(dir);
+}
+
+/* A closed writer's temp file: make it durable and give it its name. */
+static void
+fileio_local_do_close(struct fileio_local_job *j)
+{
+	if (j->error == 0 && fsync(j->fd) != 0)
+		j->error = errno;
+	close(j->fd);
+	j->fd = -1;
+	if (j->error != 0) {
+		unlink(j->tmp);
+		errno = j->error;
+		fileio_local_job_errno(j, "write", j->path);
+	} else if (fileio_local_publish(j->tmp, j->path, 0) != 0)
+		fileio_local_job_errno(j, "rename to", j->path);
+}
+
+static void
+fileio_local_run(void *arg)
+{
+	struct fileio_local_job	*j = arg;
+
+	switch (j->op) {
+	case FILEIO_LOCAL_READ:
+		fileio_local_do_read(j);
+		break;
+	case FILEIO_LOCAL_STAT:
+		fileio_local_do_stat(j);
+		break;
+	case FILEIO_LOCAL_PUT:
+		fileio_local_do_put(j);
+		break;
+	case FILEIO_LOCAL_REMOVE:
+		fileio_local_do_remove(j);
+		break;
+	case FILEIO_LOCAL_LIST:
+		fileio_local_do_list(j);
+		break;
+	case FILEIO_LOCAL_SWEEP:
+		fileio_local_do_sweep(j);
+		break;
+	case FILEIO_LOCAL_CLOSE:
+		fileio_local_do_close(j);
+		break;
+	case FILEIO_LOCAL_ABORT:
+		unlink(j->tmp);
+		break;
+	}
+}
+
+/* Back on the loop: hand the outcome to the caller, free the job. */
+static void
+fileio_local_done(void *arg)
+{
+	struct fileio_local_job	*j = arg;
+	size_t			 i;
+
+	if (!fileio_closing(j->fio)) {
+		j->res.error = j->why;
+		j->res.data = j->op == FILEIO_LOCAL_READ ? &j->data : NULL;
+		fileio_complete(j->fio, j->cb, j->arg, &j->res);
+	}
+	fileio_entries_free(j->res.entries, j->res.nentries);
+	for (i = 0; i < j->nlive; i++)
+		free(j->live[i]);
+	free(j->live);
+	if (j->fd >= 0)
+		close(j->fd);
+	buf_free(&j->data);
+	free(j->why);
+	free(j->tmp);
+	free(j->path);
+	free(j->url);
+	free(j);
+}
+
+static struct fileio_local_job *
+fileio_local_job(struct fileio *fio, enum fileio_local_op op,
+    const char *url, fileio_cb cb, void *arg)
+{
+	struct fileio_local_job	*j;
+
+	j = xcalloc(1, sizeof *j);
+	j->fio = fio;
+	j->op = op;
+	j->cb = cb;
+	j->arg = arg;
+	j->url = xstrdup(url);
+	j->path = xstrdup(fileio_local_path(url));
+	j->fd = -1;
+	buf_init(&j->data);
+	return (j);
+}
+
+static void
+fileio_local_submit(struct fileio_local_job *j)
+{
+	worker_submit(fileio_worker(j->fio), fileio_local_run,
+	    fileio_local_done, j);
+}
+
+static void
+fileio_local_read(struct fileio *fio, const char *url, size_t max,
+    fileio_cb cb, void *arg)
+{
+	struct fileio_local_job	*j;
+
+	j = fileio_local_job(fio, FILEIO_LOCAL_READ, url, cb, arg);
+	j->max = max;
+	fileio_local_submit(j);
+}
+
+static void
+fileio_local_stat(struct fileio *fio, const char *url, fileio_cb cb,
+    void *arg)
+{
+	fileio_local_submit(fileio_local_job(fio, FILEIO_LOCAL_STAT, url, cb,
+	    arg));
+}
+
+static void
+fileio_local_put(struct fileio *fio, const char *url, const void *data,
+    size_t len, int flags, fileio_cb cb, void *arg)
+{
+	struct fileio_local_job	*j;
+
+	j = fileio_local_job(fio, FILEIO_LOCAL_PUT, url, cb, arg);
+	buf_append(&j->data, data, len);
+	j->flags = flags;
+	fileio_local_submit(j);
+}
+
+static void
+fileio_local_remove(struct fileio *fio, const char *url, fileio_cb cb,
+    void *arg)
+{
+	fileio_local_submit(fileio_local_job(fio, FILEIO_LOCAL_REMOVE, url,
+	    cb, arg));
+}
+
+static void
+fileio_local_list(struct fileio *fio, const char *url, fileio_cb cb,
+    void *arg)
+{
+	fileio_local_submit(fileio_local_job(fio, FILEIO_LOCAL_LIST, url, cb,
+	    arg));
+}
+
+static void
+fileio_local_sweep(struct fileio *fio, const char *url, int64_t before_ms,
+    fileio_cb cb, void *arg)
+{
+	struct fileio_local_job	*j;
+
+	j = fileio_local_job(fio, FILEIO_LOCAL_SWEEP, url, cb, arg);
+	j->before_ms = before_ms;
+	j->live = fileio_live_urls(fio, &j->nlive);
+	fileio_local_submit(j);
 }
 
 static struct fileio_writer *
@@ -509,40 +679,36 @@ fileio_local_writer_free(struct fileio_local_writer *lw)
 	free(lw);
 }
 
+/* The writer's temp file goes to the thread; the writer is freed now. */
+static void
+fileio_local_finish(struct fileio_writer *w, enum fileio_local_op op,
+    fileio_cb cb, void *arg)
+{
+	struct fileio_local_writer	*lw = (struct fileio_local_writer *)w;
+	struct fileio_local_job		*j;
+
+	j = fileio_local_job(w->fio, op, lw->path, cb, arg);
+	j->tmp = lw->tmp;
+	lw->tmp = NULL;
+	j->fd = lw->fd;
+	lw->fd = -1;
+	j->error = lw->error;
+	if (op == FILEIO_LOCAL_CLOSE)
+		j->res.size = w->size;
+	fileio_local_writer_free(lw);
+	fileio_local_submit(j);
+}
+
 static void
 fileio_local_close(struct fileio_writer *w, fileio_cb cb, void *arg)
 {
-	struct fileio_local_writer	*lw = (struct fileio_local_writer *)w;
-	struct fileio_result		 res;
-
-	if (lw->error == 0 && fsync(lw->fd) != 0)
-		lw->error = errno;
-	close(lw->fd);
-	lw->fd = -1;
-	if (lw->error != 0) {
-		unlink(lw->tmp);
-		errno = lw->error;
-		fileio_local_errno(w->fio, cb, arg, "write", lw->path);
-	} else if (fileio_local_publish(lw->tmp, lw->path, 0) != 0)
-		fileio_local_errno(w->fio, cb, arg, "rename to", lw->path);
-	else {
-		memset(&res, 0, sizeof(res));
-		res.size = w->size;
-		fileio_complete(w->fio, cb, arg, &res);
-	}
-	fileio_local_writer_free(lw);
+	fileio_local_finish(w, FILEIO_LOCAL_CLOSE, cb, arg);
 }
 
 static void
 fileio_local_abort(struct fileio_writer *w, fileio_cb cb, void *arg)
 {
-	struct fileio_local_writer	*lw = (struct fileio_local_writer *)w;
-	struct fileio_result		 res;
-
-	unlink(lw->tmp);
-	memset(&res, 0, sizeof(res));
-	fileio_complete(w->fio, cb, arg, &res);
-	fileio_local_writer_free(lw);
+	fileio_local_finish(w, FILEIO_LOCAL_ABORT, cb, arg);
 }
 
 const struct fileio_ops fileio_local_ops = {

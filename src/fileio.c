@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "log.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define FILEIO_MAGIC		0x46494f43u	/* "FIOC" */
@@ -28,6 +29,8 @@ struct fileio {
 	size_t			 npending;	/* deferred completions */
 	struct fileio_writer	**live;		/* open writers, any order */
 	size_t			 nlive;
+	struct worker		*worker;	/* local disk work, or NULL */
+	int			 closing;	/* in fileio_free */
 };
 
 /* A result waiting to be delivered from the loop. */
@@ -67,6 +70,8 @@ fileio_free(struct fileio *fio)
 {
 	if (fio == NULL)
 		return;
+	fio->closing = 1;
+	worker_free(fio->worker);	/* finishes the work, drops results */
 	if (fio->npending != 0)
 		fatalx("%s: %zu completions pending", __func__, fio->npending);
 	fio->magic = 0;
@@ -78,6 +83,27 @@ struct event_base *
 fileio_base(struct fileio *fio)
 {
 	return (fio->base);
+}
+
+/* The thread for local disk work, started on first use. */
+struct worker *
+fileio_worker(struct fileio *fio)
+{
+	if (fio->worker == NULL)
+		fio->worker = worker_new(fio->base);
+	return (fio->worker);
+}
+
+int
+fileio_closing(const struct fileio *fio)
+{
+	return (fio->closing);
+}
+
+size_t
+fileio_busy(const struct fileio *fio)
+{
+	return (fio == NULL ? 0 : fio->npending + worker_pending(fio->worker));
 }
 
 struct s3 *
@@ -276,6 +302,19 @@ fileio_writing(const struct fileio *fio, const char *url)
 		if (strcmp(fio->live[i]->url, url) == 0)
 			return (1);
 	return (0);
+}
+
+char **
+fileio_live_urls(const struct fileio *fio, size_t *n)
+{
+	char	**urls;
+	size_t	  i;
+
+	urls = xcalloc(fio->nlive + 1, sizeof *urls);
+	for (i = 0; i < fio->nlive; i++)
+		urls[i] = xstrdup(fio->live[i]->url);
+	*n = fio->nlive;
+	return (urls);
 }
 
 void

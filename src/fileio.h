@@ -63,6 +63,8 @@ struct fileio	*fileio_new(struct event_base *, struct s3 *,
 		    const struct fileio_options *);
 /* Every operation must have completed. */
 void		 fileio_free(struct fileio *);
+/* Operations whose callback has not run yet (local ones on the thread). */
+size_t		 fileio_busy(const struct fileio *);
 
 /* Nonzero for s3:// and s3a:// URLs. */
 int		 fileio_is_s3(const char *url);
@@ -154,6 +156,12 @@ extern const struct fileio_ops fileio_s3_ops;
 struct event_base *fileio_base(struct fileio *);
 struct s3	*fileio_s3(struct fileio *);
 const struct fileio_options *fileio_options(struct fileio *);
+/* The thread local backends run their disk work on (started on first use). */
+struct worker	*fileio_worker(struct fileio *);
+/* Nonzero once fileio_free began: results are dropped, not delivered. */
+int		 fileio_closing(const struct fileio *);
+/* Copies of the URLs of the open writers (fileio_writing for a thread). */
+char		**fileio_live_urls(const struct fileio *, size_t *n);
 /* Fill the common writer head. */
 void		 fileio_writer_init(struct fileio_writer *,
 		    const struct fileio_ops *, struct fileio *, const char *);

@@ -28,6 +28,7 @@
 #include "state.h"
 #include "stream.h"
 #include "verify.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #ifndef SYSCONFDIR
@@ -226,6 +227,7 @@ main_io_open(struct daemon *d, struct main_io *io, char **cause)
 	if ((io->state = state_open(cfg->state_dir, cause)) == NULL)
 		return (-1);
 	d->state = io->state;
+	d->state_worker = worker_new(d->base);
 	if ((io->http = http_new(d->base, NULL, cause)) == NULL)
 		return (-1);
 	d->http = io->http;
@@ -266,6 +268,8 @@ main_io_close(struct daemon *d, struct main_io *io)
 		event_free(io->retry);
 	if (io->cat != NULL)
 		io->cat->ops->free(io->cat);
+	worker_free(d->state_worker);	/* its writes done, then close */
+	d->state_worker = NULL;
 	if (io->state != NULL)
 		state_close(io->state);
 	d->state = NULL;
@@ -280,8 +284,9 @@ main_io_close(struct daemon *d, struct main_io *io)
 }
 
 /*
- * Leave the loop once the catalog's background writes (version hints)
- * savepoint disposals and audits are done, waiting at most 5 s for them.
+ * Leave the loop once the catalog's background writes (version hints),
+ * savepoint disposals, audits, local disk work and state store writes are
+ * done, waiting at most 5 s for them.
  */
 static void
 main_exit_when_idle_cb(evutil_socket_t fd, short what, void *arg)
@@ -292,7 +297,9 @@ main_exit_when_idle_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval	 tv = { 0, 50000 };
 
 	if (((cat != NULL && cat->ops->busy != NULL && cat->ops->busy(cat) > 0) ||
-	    dispose_busy(d->dispose) > 0 || verify_busy() > 0) &&
+	    dispose_busy(d->dispose) > 0 || verify_busy() > 0 ||
+	    worker_pending(d->state_worker) > 0 ||
+	    fileio_busy(main_io.fio) > 0) &&
 	    waited_ms < 5000) {
 		waited_ms += 50;
 		event_base_once(d->base, -1, EV_TIMEOUT, main_exit_when_idle_cb,

@@ -184,6 +184,19 @@ state_ckpt_put(struct state *st, const struct state_ckpt *ck, char **cause)
 	return (rc);
 }
 
+void
+state_ckpt_put_async(struct state *st, struct worker *w,
+    const struct state_ckpt *ck, state_done_fn done, void *arg)
+{
+	char	*key, *val;
+
+	key = state_ckpt_key(ck->job_id, ck->checkpoint_id);
+	val = state_ckpt_encode(ck);
+	state_put_async(st, w, key, val, strlen(val), done, arg);
+	free(val);
+	free(key);
+}
+
 int
 state_ckpt_get(struct state *st, const char *job_id, uint64_t checkpoint_id,
     struct state_ckpt *ck, char **cause)

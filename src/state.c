@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <lmdb.h>
 
 #include "state.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define STATE_MAP_INITIAL	((size_t)2 << 20)	/* 2 MiB */
@@ -22,6 +24,7 @@
 #define STATE_META_KEY		"meta/format-version"
 
 struct state {
+	pthread_mutex_t	 lock;		/* recursive: every entry point */
 	MDB_env		*env;
 	MDB_dbi		 dbi;
 	char		*dir;
@@ -306,11 +309,16 @@ state_check_meta(struct state *st, char **cause)
 struct state *
 state_open(const char *dir, char **cause)
 {
-	struct state	*st;
+	struct state		*st;
+	pthread_mutexattr_t	 attr;
 
 	if (state_mkdir(dir, cause) != 0)
 		return (NULL);
 	st = xcalloc(1, sizeof *st);
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&st->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	st->dir = xstrdup(dir);
 	st->map_size = STATE_MAP_INITIAL;
 	if (state_open_env(st, cause) != 0) {
@@ -333,6 +341,7 @@ state_close(struct state *st)
 		return;
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	pthread_mutex_destroy(&st->lock);
 	free(st->dir);
 	free(st);
 }
@@ -343,8 +352,8 @@ state_map_size(const struct state *st)
 	return (st->map_size);
 }
 
-int
-state_put(struct state *st, const char *key, const void *val, size_t len,
+static int
+state_put_locked(struct state *st, const char *key, const void *val, size_t len,
     char **cause)
 {
 	struct state_op	op = { key, val, len, 0 };
@@ -354,8 +363,8 @@ state_put(struct state *st, const char *key, const void *val, size_t len,
 	return (state_write(st, &op, cause));
 }
 
-int
-state_delete(struct state *st, const char *key, char **cause)
+static int
+state_delete_locked(struct state *st, const char *key, char **cause)
 {
 	struct state_op	op = { key, NULL, 0, 0 };
 
@@ -364,8 +373,8 @@ state_delete(struct state *st, const char *key, char **cause)
 	return (op.found);
 }
 
-int
-state_get(struct state *st, const char *key, struct buf *out, char **cause)
+static int
+state_get_locked(struct state *st, const char *key, struct buf *out, char **cause)
 {
 	MDB_txn	*txn;
 	MDB_val	 k, v;
@@ -415,8 +424,8 @@ state_has_prefix(const MDB_val *k, const char *prefix, size_t plen)
 	return (k->mv_size >= plen && memcmp(k->mv_data, prefix, plen) == 0);
 }
 
-int
-state_each(struct state *st, const char *prefix, state_each_fn fn, void *arg,
+static int
+state_each_locked(struct state *st, const char *prefix, state_each_fn fn, void *arg,
     char **cause)
 {
 	MDB_txn		*txn;
@@ -476,8 +485,8 @@ state_seek_last(MDB_cursor *cur, const char *prefix, MDB_val *k, MDB_val *v)
 	return (rc);
 }
 
-int
-state_last(struct state *st, const char *prefix, struct buf *key,
+static int
+state_last_locked(struct state *st, const char *prefix, struct buf *key,
     struct buf *val, char **cause)
 {
 	MDB_txn		*txn;
@@ -515,4 +524,115 @@ char *
 state_savepoint_key(const char *job_id, const char *path)
 {
 	return (xasprintf("savepoint/%s/%s", job_id, path));
+}
+
+/*
+ * The entry points: one thread at a time (the loop, or the worker thread
+ * running state_put_async's writes), so the map can grow or the
+ * environment be reopened under either.
+ */
+int
+state_put(struct state *st, const char *key, const void *val, size_t len,
+    char **cause)
+{
+	int	rc;
+
+	pthread_mutex_lock(&st->lock);
+	rc = state_put_locked(st, key, val, len, cause);
+	pthread_mutex_unlock(&st->lock);
+	return (rc);
+}
+
+int
+state_delete(struct state *st, const char *key, char **cause)
+{
+	int	rc;
+
+	pthread_mutex_lock(&st->lock);
+	rc = state_delete_locked(st, key, cause);
+	pthread_mutex_unlock(&st->lock);
+	return (rc);
+}
+
+int
+state_get(struct state *st, const char *key, struct buf *out, char **cause)
+{
+	int	rc;
+
+	pthread_mutex_lock(&st->lock);
+	rc = state_get_locked(st, key, out, cause);
+	pthread_mutex_unlock(&st->lock);
+	return (rc);
+}
+
+int
+state_each(struct state *st, const char *prefix, state_each_fn fn, void *arg,
+    char **cause)
+{
+	int	rc;
+
+	pthread_mutex_lock(&st->lock);
+	rc = state_each_locked(st, prefix, fn, arg, cause);
+	pthread_mutex_unlock(&st->lock);
+	return (rc);
+}
+
+int
+state_last(struct state *st, const char *prefix, struct buf *key,
+    struct buf *val, char **cause)
+{
+	int	rc;
+
+	pthread_mutex_lock(&st->lock);
+	rc = state_last_locked(st, prefix, key, val, cause);
+	pthread_mutex_unlock(&st->lock);
+	return (rc);
+}
+
+/* A write queued on the worker thread. */
+struct state_async {
+	struct state	*st;
+	char		*key;
+	void		*val;
+	size_t		 len;
+	char		*cause;
+	state_done_fn	 done;
+	void		*arg;
+};
+
+static void
+state_async_run(void *arg)
+{
+	struct state_async	*a = arg;
+
+	(void)state_put(a->st, a->key, a->val, a->len, &a->cause);
+}
+
+static void
+state_async_done(void *arg)
+{
+	struct state_async	*a = arg;
+
+	if (a->done != NULL)
+		a->done(a->cause, a->arg);
+	free(a->cause);
+	free(a->key);
+	free(a->val);
+	free(a);
+}
+
+void
+state_put_async(struct state *st, struct worker *w, const char *key,
+    const void *val, size_t len, state_done_fn done, void *arg)
+{
+	struct state_async	*a;
+
+	a = xcalloc(1, sizeof *a);
+	a->st = st;
+	a->key = xstrdup(key);
+	a->val = xmemdup(val, len);
+	a->len = len;
+	a->done = done;
+	a->arg = arg;
+	worker_submit(w, state_async_run, state_async_done, a);
 }

@@ -60,6 +60,18 @@ int		 state_get(struct state *, const char *key, struct buf *out,
 int		 state_delete(struct state *, const char *key, char **cause);
 
 /*
+ * state_put on the worker thread w (its fsync off the loop); key and val
+ * are copied.  done(cause, arg) then runs on the loop: cause NULL once the
+ * record is durable, else why not.  done may be NULL.  The store must stay
+ * open until done ran (worker_free first, then state_close).
+ */
+struct worker;
+typedef void	(*state_done_fn)(const char *cause, void *arg);
+void		 state_put_async(struct state *, struct worker *w,
+		    const char *key, const void *val, size_t len,
+		    state_done_fn done, void *arg);
+
+/*
  * Call fn for every record whose key starts with prefix, in key order.
  * key is NUL-terminated; key and val are only valid during the call.  fn
  * returns 0 to go on, nonzero to stop (state_each then returns that
@@ -108,6 +120,9 @@ struct state_ckpt {
 /* Write (or overwrite) the record of ck->job_id / ck->checkpoint_id. */
 int		 state_ckpt_put(struct state *, const struct state_ckpt *,
 		    char **cause);
+/* The same through state_put_async. */
+void		 state_ckpt_put_async(struct state *, struct worker *,
+		    const struct state_ckpt *, state_done_fn, void *);
 /* Read one checkpoint: 1 found, 0 absent, -1 error (also if malformed). */
 int		 state_ckpt_get(struct state *, const char *job_id,
 		    uint64_t checkpoint_id, struct state_ckpt *, char **cause);

@@ -98,6 +98,7 @@ struct stream {
 	struct ice_data_file	*files;
 	size_t			 nfiles;
 	int64_t			 snapshot_id;
+	struct stream_state_req	*prepare_req;	/* "prepared" being written */
 };
 
 static void	stream_restart(struct stream *, const char *, const char *);
@@ -817,16 +818,56 @@ stream_ckpt_clear(struct stream *s)
 	s->in_flight = 0;
 }
 
+/* A checkpoint record on its way to the state store (worker thread). */
+struct stream_state_req {
+	struct stream		*s;	/* waiting to commit, or NULL */
+	struct daemon		*d;
+	char			 job_id[33];
+};
+
+static void	stream_commit(struct stream *);
+
+/* The record is durable (or failed: the table decides anyway). */
+static void
+stream_state_done(const char *cause, void *arg)
+{
+	struct stream_state_req	*r = arg;
+	struct job		*job;
+
+	if (cause != NULL) {
+		job = daemon_find_job(r->d, r->job_id);
+		if (job != NULL)
+			job_add_exception(job, daemon_now_ms(), "StateError",
+			    "%s", cause);
+		log_warnx("job %s: state: %s", job != NULL ? job->cfg->name :
+		    r->job_id, cause);
+	}
+	if (r->s != NULL) {
+		r->s->prepare_req = NULL;
+		stream_commit(r->s);
+	}
+	free(r);
+}
+
+/*
+ * Record the checkpoint in the state store.  "prepared" is made durable
+ * before the catalog commit: on the worker thread when there is one, and
+ * the commit follows in stream_state_done; "committed" is not waited for.
+ */
 static void
 stream_state_put(struct stream *s, enum state_ckpt_status status)
 {
+	struct stream_state_req	*r;
 	struct state_ckpt	 c;
 	char			*cause = NULL;
 	size_t			 i;
 
-	if (s->st == NULL)
+	if (s->st == NULL) {
+		if (status == STATE_CKPT_PREPARED)
+			stream_commit(s);
 		return;
-	memset(&c, 0, sizeof c);
+	}
+	memset(&c, 0, sizeof(c));
 	snprintf(c.job_id, sizeof c.job_id, "%s", s->job->id);
 	c.checkpoint_id = s->ckpt_id;
 	c.status = status;
@@ -839,10 +880,19 @@ stream_state_put(struct stream *s, enum state_ckpt_status status)
 	c.nfiles = s->nfiles;
 	c.prepared_ms = s->job->history[0].trigger_ms;
 	c.committed_ms = status == STATE_CKPT_COMMITTED ? daemon_now_ms() : 0;
-	if (state_ckpt_put(s->st, &c, &cause) == -1) {
-		job_add_exception(s->job, daemon_now_ms(), "StateError",
-		    "%s", cause);
-		log_warnx("job %s: state: %s", s->job->cfg->name, cause);
+	r = xcalloc(1, sizeof *r);
+	r->d = s->d;
+	snprintf(r->job_id, sizeof r->job_id, "%s", s->job->id);
+	if (status == STATE_CKPT_PREPARED) {
+		r->s = s;
+		s->prepare_req = r;
+	}
+	if (s->d != NULL && s->d->state_worker != NULL)
+		state_ckpt_put_async(s->st, s->d->state_worker, &c,
+		    stream_state_done, r);
+	else {
+		(void)state_ckpt_put(s->st, &c, &cause);
+		stream_state_done(cause, r);
 		free(cause);
 	}
 	free(c.files);
@@ -1065,7 +1115,6 @@ stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
     void *arg)
 {
 	struct stream		*s = arg;
-	struct ice_append_req	 req;
 
 	if (cause != NULL || s->broken != NULL) {
 		char *err = xstrdup(cause != NULL ? cause : s->broken);
@@ -1090,7 +1139,15 @@ stream_sealed_cb(struct ice_data_file *files, size_t n, const char *cause,
 		return;
 	}
 	s->snapshot_id = ice_meta_new_snapshot_id(s->table.meta);
-	stream_state_put(s, STATE_CKPT_PREPARED);
+	stream_state_put(s, STATE_CKPT_PREPARED);	/* then stream_commit */
+}
+
+/* The sealed checkpoint is prepared: commit it to the table. */
+static void
+stream_commit(struct stream *s)
+{
+	struct ice_append_req	 req;
+
 	memset(&req, 0, sizeof req);
 	req.job_id = s->job->id;
 	req.checkpoint_id = (int64_t)s->ckpt_id;
@@ -1359,6 +1416,8 @@ stream_free(struct stream *s)
 {
 	if (s == NULL)
 		return;
+	if (s->prepare_req != NULL)
+		s->prepare_req->s = NULL;	/* the write finishes alone */
 	if (s->kafka != NULL)
 		kafka_free(s->kafka);
 	sink_free(s->sink);

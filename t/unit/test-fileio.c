@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -591,7 +592,58 @@ test_local_sweep(void)
 		free(p[i]);
 }
 
+/*
+ * The disk work runs on the fileio's thread: it is done while the loop
+ * does not run, the results come in submission order, and a fileio freed
+ * with work in flight finishes the work and drops the results.
+ */
+static void
+test_local_thread(void)
+{
+	struct fileio		*f2;
+	struct fileio_writer	*w;
+	struct cap		 c[3];
+	struct stat		 st;
+	struct timespec		 ts = { 0, 20000000 };
+	char			*p[3], *cause = NULL;
+	int			 i, waited;
+
+	memset(c, 0, sizeof c);
+	for (i = 0; i < 3; i++)
+		p[i] = xasprintf("%s/thr/f%d", tmpdir, i);
+	fileio_put(fio, p[0], "one", 3, 0, cap_cb, &c[0]);
+	w = fileio_writer_open(fio, p[1], &cause);
+	TAP_CHECK(w != NULL);
+	if (w != NULL) {
+		TAP_CHECK_INT(fileio_writer_append(w, "two", 3), 0);
+		fileio_writer_close(w, cap_cb, &c[1]);
+	}
+	fileio_read(fio, p[0], 0, cap_cb, &c[2]);
+	for (waited = 0; waited < 250 && stat(p[1], &st) != 0; waited++)
+		nanosleep(&ts, NULL);		/* the loop does not run */
+	TAP_CHECK(stat(p[0], &st) == 0 && st.st_size == 3);
+	TAP_CHECK(stat(p[1], &st) == 0 && st.st_size == 3);
+	TAP_CHECK(!c[0].done && !c[1].done && !c[2].done);
+	TAP_CHECK_INT(fileio_busy(fio), 3);
+	TAP_CHECK(cap_wait(&c[2]) == 0);
+	TAP_CHECK(c[0].done && c[1].done);
+	TAP_CHECK_STR((char *)c[2].data.data, "one");
+	TAP_CHECK_INT(fileio_busy(fio), 0);
+
+	f2 = fileio_new(base, NULL, NULL);
+	cap_reset(&c[0]);
+	fileio_put(f2, p[2], "three", 5, 0, cap_cb, &c[0]);
+	fileio_free(f2);		/* the put is finished, not reported */
+	TAP_CHECK(stat(p[2], &st) == 0 && st.st_size == 5);
+	TAP_CHECK(!c[0].done);
+	for (i = 0; i < 3; i++) {
+		cap_reset(&c[i]);
+		free(p[i]);
+	}
+}
+
 static const struct tap_case local_cases[] = {
+	{ "local disk work runs on a thread, in order", test_local_thread },
 	{ "local put and read, parents created", test_local_put_read },
 	{ "local writer is atomic (temp + rename), abort", test_local_writer },
 	{ "local create-only reports exists", test_local_create_only },
