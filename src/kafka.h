@@ -4,7 +4,8 @@
  *
  * librdkafka signals its consumer queue on a non-blocking pipe; each wakeup
  * takes at most one bounded batch (batch_max records or about batch_bytes
- * of payload) without ever waiting, and schedules the next round for the
+ * of payload, and hands them on for at most about a millisecond) without
+ * ever waiting, and schedules the next round for the
  * next loop iteration while more is queued, so one callback never does
  * unbounded work and timers and sockets keep their turn.  Rebalances, errors,
  * statistics, offset commit results and librdkafka's log lines arrive on
@@ -141,7 +142,7 @@ struct kafka_options {
 	enum config_startup_mode	 startup_mode;
 	const struct config_kvlist	*global;	/* kafka.*, or NULL */
 	const struct config_kvlist	*job;		/* job.<name>.kafka.* */
-	size_t				 batch_max;	/* 0: 10000 records */
+	size_t				 batch_max;	/* 0: 1000 records */
 	size_t				 batch_bytes;	/* 0: 16 MiB */
 
 	kafka_record_fn			 record;	/* required */
