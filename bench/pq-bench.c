@@ -9,7 +9,8 @@
  * engine can load exactly the same data.
  *
  * usage: pq-bench [-D] [-n rows] [-c zstd|snappy|none] [-l level]
- *        [-o out] [-r rows.parquet]      (-D: no dictionary encoding)
+ *        [-p page-bytes] [-o out] [-r rows.parquet]
+ *        (-D: no dictionary encoding; -p: uncompressed page size)
  */
 #include <sys/resource.h>
 
@@ -200,8 +201,9 @@ bench_timed(const struct pq_options *o, const char *out,
 	cpu = bench_now(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	printf("{\"rows\":%zu,\"input_bytes\":%zu,\"wall_s\":%.4f,"
 	    "\"cpu_s\":%.4f,\"file_bytes\":%ld,\"rss_before_kb\":%ld,"
-	    "\"rss_peak_kb\":%ld,\"codec\":%d,\"level\":%d}\n", n, bytes, wall,
-	    cpu, size, rss0, bench_maxrss(), (int)o->codec, o->level);
+	    "\"rss_peak_kb\":%ld,\"codec\":%d,\"level\":%d,\"page_size\":%zu}\n",
+	    n, bytes, wall, cpu, size, rss0, bench_maxrss(), (int)o->codec,
+	    o->level, o->page_size);
 }
 
 int
@@ -215,7 +217,7 @@ main(int argc, char **argv)
 	int			 ch;
 
 	pq_options_default(&o);
-	while ((ch = getopt(argc, argv, "Dc:l:n:o:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "Dc:l:n:o:p:r:")) != -1) {
 		switch (ch) {
 		case 'D':
 			o.dictionary = 0;
@@ -235,12 +237,15 @@ main(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'p':
+			o.page_size = strtoul(optarg, NULL, 10);
+			break;
 		case 'r':
 			rawpath = optarg;
 			break;
 		default:
 			fprintf(stderr, "usage: pq-bench [-D] [-n rows] [-c codec] "
-			    "[-l level] [-o out] [-r rows.parquet]\n");
+			    "[-l level] [-p page-bytes] [-o out] [-r rows.parquet]\n");
 			return (2);
 		}
 	}

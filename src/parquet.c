@@ -35,7 +35,7 @@ pq_options_default(struct pq_options *o)
 	memset(o, 0, sizeof *o);
 	o->codec = PQ_ZSTD;
 	o->level = 1;
-	o->page_size = 1024 * 1024;
+	o->page_size = PQ_PAGE_SIZE_DEFAULT;
 	o->page_rows = 20000;
 	o->row_group_size = 128 * 1024 * 1024;
 	o->dict_size = 1024 * 1024;
@@ -152,7 +152,7 @@ pq_writer_new(const struct pq_column *cols, size_t ncols,
 	w = xcalloc(1, sizeof *w);
 	pq_copy_schema(w, cols, ncols, o);
 	if (w->opt.page_size == 0)
-		w->opt.page_size = 1024 * 1024;
+		w->opt.page_size = PQ_PAGE_SIZE_DEFAULT;
 	if (w->opt.page_rows == 0)
 		w->opt.page_rows = 20000;
 	w->colstate = xcalloc(ncols, 1);

@@ -58,10 +58,18 @@ struct pq_kv {
 	const char	*value;
 };
 
+/*
+ * A page is compressed in one piece when it is cut, on the caller's thread:
+ * 128 KB (zstd's own block size) keeps that under a millisecond of the
+ * event loop, where 1 MB pages took 4-6 ms at every checkpoint; files came
+ * out the same size (bench/pq-bench -p).
+ */
+#define PQ_PAGE_SIZE_DEFAULT	(128 * 1024)
+
 struct pq_options {
 	enum pq_codec	 codec;
 	int		 level;		/* zstd level, default 1 */
-	size_t		 page_size;	/* uncompressed, default 1 MB */
+	size_t		 page_size;	/* uncompressed, default 128 KB */
 	size_t		 page_rows;	/* level entries, default 20000 */
 	size_t		 row_group_size; /* buffered bytes, default 128 MB */
 	size_t		 dict_size;	/* dictionary limit, default 1 MB */
