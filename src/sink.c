@@ -16,7 +16,13 @@
 #include "sink.h"
 #include "xmalloc.h"
 
-#define SINK_ROW_GROUP	(16 * 1024 * 1024)
+/*
+ * A row group's pages are held in memory until it is written (each column
+ * chunk is contiguous in the file).  Files are sealed at every checkpoint,
+ * so in steady state a row group is a few MB anyway; 4 MB (compressed, some
+ * 150K trade messages) bounds what a catch-up burst holds per open file.
+ */
+#define SINK_ROW_GROUP	(4 * 1024 * 1024)
 
 struct sink_file {
 	struct sink		*sink;
