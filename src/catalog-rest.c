@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "catalog-rest.h"
+#include "daemon.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -89,15 +90,6 @@ struct catalog_rest_op {
 };
 
 static void	catalog_rest_submit(struct catalog_rest_call *);
-
-static uint64_t
-catalog_rest_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
 
 /* Percent-encode s (RFC 3986 unreserved kept) onto b. */
 static void
@@ -345,7 +337,7 @@ catalog_rest_token_cb(struct catalog_rest_call *tc, long status, cJSON *j,
 			json_object_int64(j, "expires_in", &expires, &why);
 		free(why);
 		why = NULL;
-		cr->token_expiry = catalog_rest_now_ms() +
+		cr->token_expiry = daemon_mono_ms() +
 		    (uint64_t)expires * 1000;
 	}
 	while ((c = TAILQ_FIRST(&cr->waiting)) != NULL) {
@@ -387,7 +379,7 @@ catalog_rest_submit(struct catalog_rest_call *c)
 	struct catalog_rest	*cr = c->cr;
 
 	if (cr->client_id == NULL || (cr->token != NULL &&
-	    catalog_rest_now_ms() + CATALOG_REST_TOKEN_SLACK_MS <
+	    daemon_mono_ms() + CATALOG_REST_TOKEN_SLACK_MS <
 	    cr->token_expiry)) {
 		catalog_rest_send(c);
 		return;

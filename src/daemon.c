@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -17,6 +18,21 @@ daemon_now_ms(void)
 
 	gettimeofday(&tv, NULL);
 	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+int64_t
+daemon_mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+uint64_t
+daemon_mono_ms(void)
+{
+	return ((uint64_t)daemon_mono_us() / 1000);
 }
 
 struct job *

@@ -39,5 +39,8 @@ struct daemon {
 struct job	*daemon_find_job(const struct daemon *, const char *id_or_name);
 /* Wall clock in epoch milliseconds. */
 int64_t		 daemon_now_ms(void);
+/* Monotonic clock in microseconds, and in milliseconds (durations). */
+int64_t		 daemon_mono_us(void);
+uint64_t	 daemon_mono_ms(void);
 
 #endif

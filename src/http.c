@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "daemon.h"
 #include "http.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -27,7 +28,6 @@
 #define HTTP_MAGIC		0x48545450u	/* "HTTP" */
 #define HTTP_REQUEST_MAGIC	0x48524551u	/* "HREQ" */
 #define HTTP_SOCK_MAGIC		0x48534f43u	/* "HSOC" */
-
 
 static const char *http_class_names[] = {
 	"2xx", "3xx", "4xx", "5xx", "error", "retry", "connect"
@@ -117,16 +117,6 @@ struct http {
 
 static void	http_pump(struct http *);
 static void	http_check_done(struct http *);
-
-/* Monotonic milliseconds. */
-static uint64_t
-http_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
 
 static void
 http_ms_to_tv(uint64_t ms, struct timeval *tv)
@@ -640,7 +630,7 @@ http_submit(struct http *h, struct http_request *r, http_done_cb cb,
 		r->max_attempts = h->opt.max_attempts;
 		r->budget_ms = h->opt.retry_budget_ms;
 	}
-	r->start_ms = http_now_ms();
+	r->start_ms = daemon_mono_ms();
 	TAILQ_INSERT_TAIL(&h->all, r, all_entry);
 	h->npending++;
 	r->state = HTTP_REQ_QUEUED;
@@ -751,7 +741,7 @@ http_retry(struct http *h, struct http_request *r)
 	if (r->attempts >= r->max_attempts)
 		return (0);
 	delay = http_backoff_ms(h, r->attempts);
-	elapsed = http_now_ms() - r->start_ms;
+	elapsed = daemon_mono_ms() - r->start_ms;
 	if (elapsed + delay > r->budget_ms)
 		return (0);
 	http_stats_add(h, r->kind, HTTP_CLASS_RETRY);
@@ -769,7 +759,7 @@ http_retry(struct http *h, struct http_request *r)
 static char *
 http_error_text(struct http_request *r, CURLcode rc)
 {
-	uint64_t	 elapsed = http_now_ms() - r->start_ms;
+	uint64_t	 elapsed = daemon_mono_ms() - r->start_ms;
 
 	if (r->too_big)
 		return (xasprintf("%s %s: response larger than %zu bytes",

@@ -10,19 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <librdkafka/rdkafka.h>
 
+#include "daemon.h"
 #include "kafka.h"
 #include "log.h"
 #include "xmalloc.h"
 
 #define KAFKA_BATCH_MAX		1000
 #define KAFKA_BATCH_BYTES	((size_t)16 << 20)
-#define KAFKA_BATCH_NS		1000000	/* records handed on per callback */
+#define KAFKA_BATCH_US		1000	/* records handed on per callback */
 #define KAFKA_BATCH_CLOCK	32	/* records between two clock reads */
 #define KAFKA_CLOSE_POLL_MS	10
 
@@ -760,32 +760,23 @@ kafka_message_error(struct kafka *k, rd_kafka_message_t *m)
 		    rd_kafka_message_errstr(m));
 }
 
-/* Deliver taken messages until paused, closing or the byte budget. */
-static int64_t
-kafka_clock_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
-}
-
 /*
- * Hand taken records on, for about KAFKA_BATCH_NS at most: what the record
- * callback does (a Parquet page cut compresses the page) varies, and a
- * backlog must not hold the loop's timers for more than a millisecond or
- * two.  The rest waits for the next round.
+ * Deliver taken messages until paused, closing or the byte budget, and for
+ * about KAFKA_BATCH_US at most: what the record callback does (a Parquet
+ * page cut compresses the page) varies, and a backlog must not hold the
+ * loop's timers for more than a millisecond or two.  The rest waits for
+ * the next round.
  */
 static void
 kafka_deliver_batch(struct kafka *k)
 {
 	rd_kafka_message_t	*m;
 	size_t			 bytes = 0, n = 0;
-	int64_t			 until = kafka_clock_ns() + KAFKA_BATCH_NS;
+	int64_t			 until = daemon_mono_us() + KAFKA_BATCH_US;
 
 	while (k->pos < k->len && !k->paused && !k->closing &&
 	    bytes < k->opt.batch_bytes) {
-		if (++n % KAFKA_BATCH_CLOCK == 0 && kafka_clock_ns() > until)
+		if (++n % KAFKA_BATCH_CLOCK == 0 && daemon_mono_us() > until)
 			break;
 		m = k->msgs[k->pos++];
 		if (m->err != 0)

@@ -55,22 +55,13 @@ static const double metrics_lag_bounds[METRICS_LAG_BUCKETS] = {
 	0.25, 1
 };
 
-/* Monotonic microseconds: a stepped wall clock is not loop lag. */
-static int64_t
-metrics_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 static void
 metrics_arm(struct metrics *m)
 {
 	struct timeval	tv = { 0, METRICS_TICK_MS * 1000 };
 
-	m->due_us = metrics_now_us() + METRICS_TICK_MS * 1000;
+	/* monotonic: a stepped wall clock is not loop lag */
+	m->due_us = daemon_mono_us() + METRICS_TICK_MS * 1000;
 	evtimer_add(m->tick, &tv);
 }
 
@@ -79,7 +70,7 @@ static void
 metrics_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct metrics	*m = arg;
-	double		 late = (double)(metrics_now_us() - m->due_us) / 1e6;
+	double		 late = (double)(daemon_mono_us() - m->due_us) / 1e6;
 	size_t		 i;
 
 	if (late < 0)
