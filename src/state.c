@@ -7,8 +7,8 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,8 +353,8 @@ state_map_size(const struct state *st)
 }
 
 static int
-state_put_locked(struct state *st, const char *key, const void *val, size_t len,
-    char **cause)
+state_put_locked(struct state *st, const char *key, const void *val,
+    size_t len, char **cause)
 {
 	struct state_op	op = { key, val, len, 0 };
 
@@ -374,7 +374,8 @@ state_delete_locked(struct state *st, const char *key, char **cause)
 }
 
 static int
-state_get_locked(struct state *st, const char *key, struct buf *out, char **cause)
+state_get_locked(struct state *st, const char *key, struct buf *out,
+    char **cause)
 {
 	MDB_txn	*txn;
 	MDB_val	 k, v;
@@ -425,8 +426,8 @@ state_has_prefix(const MDB_val *k, const char *prefix, size_t plen)
 }
 
 static int
-state_each_locked(struct state *st, const char *prefix, state_each_fn fn, void *arg,
-    char **cause)
+state_each_locked(struct state *st, const char *prefix, state_each_fn fn,
+    void *arg, char **cause)
 {
 	MDB_txn		*txn;
 	MDB_cursor	*cur;

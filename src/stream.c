@@ -867,7 +867,7 @@ stream_state_put(struct stream *s, enum state_ckpt_status status)
 			stream_commit(s);
 		return;
 	}
-	memset(&c, 0, sizeof(c));
+	memset(&c, 0, sizeof c);
 	snprintf(c.job_id, sizeof c.job_id, "%s", s->job->id);
 	c.checkpoint_id = s->ckpt_id;
 	c.status = status;
