@@ -58,6 +58,7 @@ struct catalog_fs_op {
 	cJSON			*create;	/* open: metadata if missing */
 	cJSON			*pending;	/* commit: the next version */
 	char			*pending_file;
+	struct ice_expire	 expire;	/* commit: what it frees */
 };
 
 static void	catalog_fs_probe(struct catalog_fs_op *);
@@ -88,6 +89,7 @@ catalog_table_clear(struct catalog_table *t)
 	free(t->location);
 	free(t->metadata_file);
 	cJSON_Delete(t->meta);
+	ice_expire_clear(&t->obsolete);
 	memset(t, 0, sizeof *t);
 }
 
@@ -153,6 +155,7 @@ catalog_fs_finish(struct catalog_fs_op *op, enum catalog_status st,
 	cJSON_Delete(op->create);
 	cJSON_Delete(op->pending);
 	free(op->pending_file);
+	ice_expire_clear(&op->expire);
 	free(op);
 	cb(st, cause, arg);
 }
@@ -418,6 +421,7 @@ catalog_fs_commit_cb(struct fileio_result *r, void *arg)
 	}
 	catalog_fs_install(op->t, op->pending, op->t->version + 1);
 	op->pending = NULL;
+	ice_expire_move(&op->t->obsolete, &op->expire);
 	catalog_fs_write_hint(op);
 }
 
@@ -426,7 +430,7 @@ catalog_fs_commit(struct catalog *c, struct catalog_table *t,
     const cJSON *snapshot, catalog_cb cb, void *arg)
 {
 	struct catalog_fs_op	*op = catalog_fs_op_new(c, t, cb, arg);
-	int64_t			 parent = -1, head = -1;
+	int64_t			 parent = -1, head = -1, now;
 	char			*text;
 
 	(void)json_get_int64(cJSON_GetObjectItem(snapshot,
@@ -437,9 +441,14 @@ catalog_fs_commit(struct catalog *c, struct catalog_table *t,
 		    "main moved since the snapshot was built");
 		return;
 	}
+	now = catalog_fs_now_ms();
 	op->pending = cJSON_Duplicate(t->meta, 1);
 	ice_meta_add_snapshot(op->pending, cJSON_Duplicate(snapshot, 1),
-	    t->metadata_file, catalog_fs_now_ms());
+	    t->metadata_file, now);
+	if (ice_expire_due(t->meta, now, &t->expire_due_ms) &&
+	    ice_expire_plan(op->pending, snapshot, now, &op->expire) > 0)
+		ice_expire_apply(op->pending, &op->expire);
+	ice_expire_trim_log(op->pending, &op->expire);
 	op->pending_file = catalog_fs_version_file(t, t->version + 1);
 	text = json_print(op->pending);
 	fileio_put(op->fs->fio, op->pending_file, text, strlen(text),

@@ -13,6 +13,7 @@
 
 #include "catalog.h"
 #include "catalog-rest.h"
+#include "daemon.h"
 #include "ice-meta.h"
 #include "json.h"
 #include "xmalloc.h"
@@ -30,7 +31,8 @@ struct catalog_rest_op {
 	void			*arg;
 	cJSON			*schema;	/* open: until created */
 	cJSON			*spec;
-	char			*codec;
+	cJSON			*props;
+	struct ice_expire	 expire;	/* commit: what it frees */
 };
 
 static struct catalog_rest_op *
@@ -55,7 +57,8 @@ catalog_rest_op_finish(struct catalog_rest_op *op, enum catalog_status st,
 
 	cJSON_Delete(op->schema);
 	cJSON_Delete(op->spec);
-	free(op->codec);
+	cJSON_Delete(op->props);
+	ice_expire_clear(&op->expire);
 	free(op);
 	cb(st, cause, arg);
 }
@@ -127,7 +130,7 @@ catalog_rest_ops_namespace_cb(const char *cause, void *arg)
 		return;
 	}
 	catalog_rest_create_table(op->c->rc, op->t->namespace_, op->t->name,
-	    op->schema, op->spec, op->codec, catalog_rest_ops_table_cb, op);
+	    op->schema, op->spec, op->props, catalog_rest_ops_table_cb, op);
 }
 
 static void
@@ -136,13 +139,11 @@ catalog_rest_ops_open(struct catalog *c, struct catalog_table *t,
     catalog_cb cb, void *arg)
 {
 	struct catalog_rest_op	*op = catalog_rest_op_new(c, t, cb, arg);
-	const char		*codec;
 
-	codec = json_object_string(properties,
-	    "write.parquet.compression-codec");
 	op->schema = cJSON_Duplicate(schema, 1);
 	op->spec = spec != NULL ? cJSON_Duplicate(spec, 1) : NULL;
-	op->codec = xstrdup(codec != NULL ? codec : "zstd");
+	op->props = properties != NULL ? cJSON_Duplicate(properties, 1) :
+	    NULL;
 	catalog_rest_ensure_namespace(op->c->rc, t->namespace_,
 	    catalog_rest_ops_namespace_cb, op);
 }
@@ -184,6 +185,8 @@ catalog_rest_ops_commit_cb(enum catalog_rest_outcome outcome,
 		st = CATALOG_UNKNOWN;	/* committed, but unreadable: reload */
 		cause = why;
 	}
+	if (st == CATALOG_OK)
+		ice_expire_move(&op->t->obsolete, &op->expire);
 	catalog_rest_op_finish(op, st, cause);
 	free(why);
 }
@@ -194,13 +197,17 @@ catalog_rest_ops_commit(struct catalog *c, struct catalog_table *t,
 {
 	struct catalog_rest_op	*op = catalog_rest_op_new(c, t, cb, arg);
 	const char		*uuid = json_object_string(t->meta, "table-uuid");
-	int64_t			 parent = 0;
+	int64_t			 parent = 0, now;
 	int			 has_parent;
 
 	has_parent = json_get_int64(cJSON_GetObjectItemCaseSensitive(snapshot,
 	    "parent-snapshot-id"), &parent) == 0;
+	now = daemon_now_ms();
+	if (ice_expire_due(t->meta, now, &t->expire_due_ms))
+		(void)ice_expire_plan(t->meta, snapshot, now, &op->expire);
 	catalog_rest_commit_append(op->c->rc, t->namespace_, t->name, uuid,
-	    has_parent, parent, snapshot, catalog_rest_ops_commit_cb, op);
+	    has_parent, parent, snapshot, &op->expire,
+	    catalog_rest_ops_commit_cb, op);
 }
 
 static void

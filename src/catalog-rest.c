@@ -677,7 +677,7 @@ catalog_rest_create_cb(struct catalog_rest_call *c, long status, cJSON *j,
 void
 catalog_rest_create_table(struct catalog_rest *cr, const char *ns,
     const char *name, const cJSON *schema, const cJSON *spec,
-    const char *codec, catalog_rest_table_cb cb, void *arg)
+    const cJSON *properties, catalog_rest_table_cb cb, void *arg)
 {
 	struct catalog_rest_op		*op;
 	struct catalog_rest_call	*c;
@@ -695,9 +695,11 @@ catalog_rest_create_table(struct catalog_rest *cr, const char *ns,
 	json_add_int64(o, "order-id", 0);
 	cJSON_AddArrayToObject(o, "fields");
 	cJSON_AddBoolToObject(body, "stage-create", 0);
-	o = cJSON_AddObjectToObject(body, "properties");
+	o = properties != NULL ? cJSON_Duplicate(properties, 1) :
+	    cJSON_CreateObject();
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "format-version");
 	cJSON_AddStringToObject(o, "format-version", "2");
-	cJSON_AddStringToObject(o, "write.parquet.compression-codec", codec);
+	cJSON_AddItemToObject(body, "properties", o);
 	c = catalog_rest_call_new(cr, "POST", catalog_rest_url(cr, ns, "",
 	    NULL), body, catalog_rest_create_cb, op);
 	c->delegate = 1;
@@ -781,9 +783,10 @@ catalog_rest_commit_answer_cb(struct catalog_rest_call *c, long status, cJSON *j
 /* The CommitTableRequest body of an append. */
 static cJSON *
 catalog_rest_commit_body(const char *uuid, int has_parent, int64_t parent,
-    const cJSON *snapshot, int64_t id)
+    const cJSON *snapshot, int64_t id, const struct ice_expire *expire)
 {
-	cJSON	*body, *a, *o;
+	cJSON	*body, *a, *o, *ids;
+	size_t	 i;
 
 	body = cJSON_CreateObject();
 	a = cJSON_AddArrayToObject(body, "requirements");
@@ -810,13 +813,22 @@ catalog_rest_commit_body(const char *uuid, int has_parent, int64_t parent,
 	cJSON_AddStringToObject(o, "type", "branch");
 	json_add_int64(o, "snapshot-id", id);
 	cJSON_AddItemToArray(a, o);
+	if (expire == NULL || expire->nids == 0)
+		return (body);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "action", "remove-snapshots");
+	ids = cJSON_AddArrayToObject(o, "snapshot-ids");
+	for (i = 0; i < expire->nids; i++)
+		cJSON_AddItemToArray(ids, json_int64(expire->ids[i]));
+	cJSON_AddItemToArray(a, o);
 	return (body);
 }
 
 void
 catalog_rest_commit_append(struct catalog_rest *cr, const char *ns,
     const char *name, const char *table_uuid, int has_parent, int64_t parent,
-    const cJSON *snapshot, catalog_rest_commit_cb cb, void *arg)
+    const cJSON *snapshot, const struct ice_expire *expire,
+    catalog_rest_commit_cb cb, void *arg)
 {
 	struct catalog_rest_op		*op;
 	struct catalog_rest_call	*c;
@@ -833,7 +845,7 @@ catalog_rest_commit_append(struct catalog_rest *cr, const char *ns,
 	c = catalog_rest_call_new(cr, "POST",
 	    catalog_rest_url(cr, ns, name, NULL),
 	    catalog_rest_commit_body(table_uuid, has_parent, parent, snapshot,
-	    op->snapshot_id), catalog_rest_commit_answer_cb, op);
+	    op->snapshot_id, expire), catalog_rest_commit_answer_cb, op);
 	if (cr->idempotent)
 		catalog_rest_uuid7(c->idem);
 	else

@@ -29,6 +29,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "ice-expire.h"
+
 struct catalog;
 struct http;
 struct catalog_rest;
@@ -92,12 +94,12 @@ void		 catalog_rest_ensure_namespace(struct catalog_rest *,
 		    const char *ns, catalog_rest_done_cb, void *);
 /*
  * Create table ns.name unless it exists (then load it).  schema and spec
- * (NULL: unpartitioned) are copied; codec is the parquet compression
- * codec.  Field ids must be taken from the returned metadata.
+ * (NULL: unpartitioned) and properties (string values, or NULL) are
+ * copied; format-version is always 2.  Field ids must be taken from the returned metadata.
  */
 void		 catalog_rest_create_table(struct catalog_rest *,
 		    const char *ns, const char *name, const cJSON *schema,
-		    const cJSON *spec, const char *codec,
+		    const cJSON *spec, const cJSON *properties,
 		    catalog_rest_table_cb, void *);
 /* GET the table with all snapshots. */
 void		 catalog_rest_load_table(struct catalog_rest *,
@@ -106,12 +108,14 @@ void		 catalog_rest_load_table(struct catalog_rest *,
 /*
  * Commit an append: add snapshot (copied; its snapshot-id decides) and
  * move main to it, asserting the table uuid and that main is at parent
- * (has_parent 0: main must not exist yet).
+ * (has_parent 0: main must not exist yet); expire (or NULL) names
+ * snapshots removed in the same commit.
  */
 void		 catalog_rest_commit_append(struct catalog_rest *,
 		    const char *ns, const char *name, const char *table_uuid,
 		    int has_parent, int64_t parent, const cJSON *snapshot,
-		    catalog_rest_commit_cb, void *);
+		    const struct ice_expire *expire, catalog_rest_commit_cb,
+		    void *);
 
 /*
  * The client behind the table writer's catalog interface (catalog.h).  It

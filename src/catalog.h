@@ -14,6 +14,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "ice-expire.h"
+
 struct catalog;
 struct fileio;
 
@@ -32,6 +34,11 @@ struct catalog_table {
 	char		*metadata_file;	/* current metadata file URI */
 	int64_t		 version;	/* filesystem catalog: N of vN */
 	cJSON		*meta;
+	int64_t		 expire_due_ms;	/* see ice_expire_due */
+	/* Files the last successful commit left unreferenced (expired
+	 * snapshots' manifest lists, metadata files the log dropped): the
+	 * committer deletes them and clears this. */
+	struct ice_expire obsolete;
 };
 
 typedef void (*catalog_cb)(enum catalog_status, const char *cause, void *);
@@ -45,7 +52,9 @@ struct catalog_ops {
 	void	(*load)(struct catalog *, struct catalog_table *, catalog_cb,
 		    void *);
 	/* Append snapshot (copied) as main's new head, asserting that main
-	 * is still the parent the snapshot names. */
+	 * is still the parent the snapshot names; with it, expire snapshots
+	 * and trim the metadata log as the table's properties ask
+	 * (ice-expire.h), leaving the files that frees in t->obsolete. */
 	void	(*commit)(struct catalog *, struct catalog_table *,
 		    const cJSON *snapshot, catalog_cb, void *);
 	void	(*free)(struct catalog *);

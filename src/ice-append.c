@@ -180,6 +180,33 @@ ice_append_reload_cb(enum catalog_status st, const char *cause, void *arg)
 }
 
 static void
+ice_append_delete_cb(struct fileio_result *r, void *arg)
+{
+	if (r->status != FILEIO_OK && r->status != FILEIO_NOT_FOUND)
+		log_debug("table maintenance: %s", r->error);
+}
+
+/*
+ * Delete what the commit left unreferenced (expired snapshots' manifest
+ * lists, old metadata files); one that stays is only an orphan.
+ */
+static void
+ice_append_tidy(struct ice_append *a)
+{
+	struct ice_expire	*o = &a->t->obsolete;
+	size_t			 i;
+
+	if (a->req.stats != NULL)
+		a->req.stats->expired += o->nids;
+	if (o->nids > 0)
+		log_debug("table %s.%s: %zu snapshots expired", a->t->namespace_,
+		    a->t->name, o->nids);
+	for (i = 0; i < o->nfiles; i++)
+		fileio_delete(a->fio, o->files[i], ice_append_delete_cb, NULL);
+	ice_expire_clear(o);
+}
+
+static void
 ice_append_commit_cb(enum catalog_status st, const char *cause, void *arg)
 {
 	struct ice_append	*a = arg;
@@ -188,9 +215,10 @@ ice_append_commit_cb(enum catalog_status st, const char *cause, void *arg)
 		a->req.stats->conflicts++;
 	else if (a->req.stats != NULL && st == CATALOG_UNKNOWN)
 		a->req.stats->unknown++;
-	if (st == CATALOG_OK)
+	if (st == CATALOG_OK) {
+		ice_append_tidy(a);
 		ice_append_done(a, CATALOG_OK, NULL);
-	else if (st == CATALOG_CONFLICT || st == CATALOG_UNKNOWN)
+	} else if (st == CATALOG_CONFLICT || st == CATALOG_UNKNOWN)
 		a->cat->ops->load(a->cat, a->t, ice_append_reload_cb, a);
 	else
 		ice_append_done(a, st, cause);

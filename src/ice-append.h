@@ -29,6 +29,7 @@ struct ice_append_stats {
 	uint64_t	conflicts;	/* 409: rebuilt on the new head */
 	uint64_t	unknown;	/* outcome unknown: decided by reload */
 	uint64_t	fenced;		/* refused: another writer moved on */
+	uint64_t	expired;	/* snapshots expired (ice-expire.h) */
 };
 
 struct ice_append_req {

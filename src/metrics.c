@@ -326,6 +326,12 @@ metrics_get_conflicts(struct metrics *m, const struct job *j, size_t i)
 }
 
 static double
+metrics_get_expired(struct metrics *m, const struct job *j, size_t i)
+{
+	return ((double)j->snapshots_expired);
+}
+
+static double
 metrics_get_unknown(struct metrics *m, const struct job *j, size_t i)
 {
 	return ((double)j->commit_unknown);
@@ -394,6 +400,9 @@ static const struct metrics_def metrics_defs[] = {
 	{ "bronzed_commit_conflicts_total", "commitConflicts", "counter",
 	    "Commits that met a concurrent one (409) and were rebuilt",
 	    metrics_get_conflicts, NULL, NULL, 0 },
+	{ "bronzed_snapshots_expired_total", "snapshotsExpired", "counter",
+	    "Snapshots expired as the table's history.expire.* properties ask",
+	    metrics_get_expired, NULL, NULL, 0 },
 	{ "bronzed_commit_unknown_total", "commitUnknown", "counter",
 	    "Commits whose outcome was unknown and settled by a reload",
 	    metrics_get_unknown, NULL, NULL, 0 },

@@ -29,6 +29,9 @@
 #define STREAM_MAGIC		0x5354524du
 #define STREAM_RESTART_MAX_S	60
 #define STREAM_SWEEP_FIRST_MS	5000	/* first sweep after RUNNING */
+/* history.expire.max-snapshot-age-ms of the tables bronzed creates: an
+ * hour of snapshots (360 at the default interval) */
+#define STREAM_SNAPSHOT_MAX_AGE	"3600000"
 
 struct stream {
 	uint32_t		 magic;
@@ -754,6 +757,10 @@ stream_start(struct stream *s)
 	    s->job->cfg->compression == CONFIG_COMPRESS_ZSTD ? "zstd" :
 	    s->job->cfg->compression == CONFIG_COMPRESS_SNAPPY ? "snappy" :
 	    "uncompressed");
+	/* bounded history on a table committed every few seconds */
+	cJSON_AddStringToObject(props, ICE_EXPIRE_MAX_AGE,
+	    STREAM_SNAPSHOT_MAX_AGE);
+	cJSON_AddStringToObject(props, ICE_EXPIRE_DELETE_META, "true");
 	s->cat->ops->open(s->cat, &s->table, schema, spec, props,
 	    stream_open_cb, s);
 	cJSON_Delete(schema);
@@ -1065,6 +1072,7 @@ stream_appended_cb(enum catalog_status st, int64_t id, const char *cause,
 	job->commit_conflicts = s->append_stats.conflicts;
 	job->commit_unknown = s->append_stats.unknown;
 	job->commit_fenced = s->append_stats.fenced;
+	job->snapshots_expired = s->append_stats.expired;
 
 	if (st != CATALOG_OK) {
 		err = xasprintf("commit of checkpoint %" PRIu64 ": %s: %s",

@@ -93,6 +93,37 @@ t.ok(sum('bronzed_commit_attempts_total') > 0 && sum('bronzed_catalog_requests_t
 t.eq(await d.stop(), 0, 'SIGTERM: exit 0');
 await checkExactlyOnce('rest catalog');
 
+// 2b. snapshot expiry through the catalog: the table was created with an
+// hour of history; an engine shortens it to 1.5 s (set-properties), then
+// the daemon's commits remove old snapshots in the same request
+await cat.faults('');
+const created = (await viaCatalog('bronze_binance_trades')()).metadata;
+t.eq(created.properties['history.expire.max-snapshot-age-ms'], '3600000',
+  'created through the catalog with history.expire.max-snapshot-age-ms');
+const alter = await fetch(`http://127.0.0.1:${port}/v1/wh/namespaces/market_data/tables/bronze_binance_trades`, {
+  method: 'POST', signal: AbortSignal.timeout(10000),
+  headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ requirements: [], updates: [{ action: 'set-properties',
+    updates: { 'history.expire.max-snapshot-age-ms': '1500' } }] }) });
+t.eq(alter.status, 200, 'set-properties through the catalog');
+const before = created.snapshots.length;
+d = await startDaemon({ config });
+for (let b = 3; b < 12; b++) {
+  await produce('binance.raw', tag(sample('binance-trades.jsonl').slice(0, 50), b));
+  await sleep(700);
+}
+t.ok(await waitCommitted(60000), 'expiring: everything committed');
+t.eq(await d.stop(), 0, 'SIGTERM: exit 0');
+const after = (await viaCatalog('bronze_binance_trades')()).metadata;
+const removes = (await cat.log()).filter((e) => e.operation === 'updateTable' &&
+  stringify(e.body).includes('"remove-snapshots"'));
+t.ok(removes.length > 0 && removes.every((e) => e.valid),
+  `${removes.length} commits removed snapshots, valid against the spec`);
+t.ok(after.snapshots.length < before && after.snapshots.every((s) =>
+  s['timestamp-ms'] >= after['last-updated-ms'] - 1500 - 1000 - 1500),
+  `snapshots: ${before} before, ${after.snapshots.length} after, none older than the age plus a period`);
+await checkExactlyOnce('rest catalog, after expiry');
+
 // 3. what the catalog saw
 const log = await cat.log();
 const commits = log.filter((e) => e.operation === 'updateTable');
@@ -102,8 +133,9 @@ const faults = commits.filter((e) => e.fault).map((e) => e.fault);
 t.diag(`${commits.length} commits, faults: ${faults.join(' ')}`);
 t.ok(faults.includes('409') && faults.some((f) => f.startsWith('lost')),
   `commits met 409s and lost responses (${faults.length} faults)`);
-t.ok(commits.every((e) => stringify(e.body).includes('assert-ref-snapshot-id') ||
-  stringify(e.body).includes('assert-create')), 'every commit asserts the ref it moves');
+t.ok(commits.filter((e) => stringify(e.body).includes('set-snapshot-ref')).every((e) =>
+  stringify(e.body).includes('assert-ref-snapshot-id') || stringify(e.body).includes('assert-create')),
+'every commit asserts the ref it moves');
 const kraken = (await viaCatalog('bronze_kraken_trades')()).metadata;
 const spec = kraken['partition-specs'].find((s) => s['spec-id'] === kraken['default-spec-id']);
 t.eq(spec.fields.map((f) => f.transform), ['hour'], 'kraken: hour(ingestion_timestamp) partitioning');

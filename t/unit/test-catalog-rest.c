@@ -369,7 +369,7 @@ create(struct catalog_rest *cr)
 	catalog_rest_ensure_namespace(cr, NS, done_cb, &r);
 	if (res_wait(&r) == 0) {
 		res_clear(&r);
-		catalog_rest_create_table(cr, NS, TBL, schema, spec, "zstd",
+		catalog_rest_create_table(cr, NS, TBL, schema, spec, NULL,
 		    table_cb, &r);
 		if (res_wait(&r) == 0) {
 			t = r.t;
@@ -420,7 +420,7 @@ commit(struct catalog_rest *cr, const struct catalog_rest_table *t,
 
 	has = catalog_rest_table_main(t, &parent) == 0;
 	catalog_rest_commit_append(cr, NS, TBL, catalog_rest_table_uuid(t),
-	    has, parent, snap, commit_cb, r);
+	    has, parent, snap, NULL, commit_cb, r);
 	cJSON_Delete(snap);
 	peer_run(base, &r->done, 60000);
 }
@@ -881,7 +881,8 @@ writer_step(struct writer *w)
 	snap = snapshot_json(w->t, w->base + w->committed);
 	has = catalog_rest_table_main(w->t, &parent) == 0;
 	catalog_rest_commit_append(w->cr, NS, TBL,
-	    catalog_rest_table_uuid(w->t), has, parent, snap, writer_cb, w);
+	    catalog_rest_table_uuid(w->t), has, parent, snap, NULL, writer_cb,
+	    w);
 	cJSON_Delete(snap);
 }
 

@@ -1,0 +1,385 @@
+/*
+ * ice-expire.c: snapshot expiry and metadata-log trimming at commit time
+ * (see ice-expire.h for the rules).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ice-expire.h"
+#include "json.h"
+#include "xmalloc.h"
+
+#define ICE_EXPIRE_PREV_DEFAULT	100
+
+/* One snapshot of the metadata, found by id through a sorted index. */
+struct ice_expire_snap {
+	int64_t		 id;
+	const cJSON	*node;
+	int		 keep;
+};
+
+struct ice_expire_walk {
+	struct ice_expire_snap	*snaps;		/* sorted by id */
+					/* keep: 1 stays, -1 expires */
+	size_t			 n;
+	cJSON			*seen;		/* {job:{topic:{partition:1}}} */
+};
+
+static int
+ice_expire_snap_cmp(const void *a, const void *b)
+{
+	const struct ice_expire_snap *x = a, *y = b;
+
+	return (x->id < y->id ? -1 : x->id > y->id);
+}
+
+static struct ice_expire_snap *
+ice_expire_find(struct ice_expire_walk *w, int64_t id)
+{
+	struct ice_expire_snap	key;
+
+	key.id = id;
+	return (bsearch(&key, w->snaps, w->n, sizeof *w->snaps,
+	    ice_expire_snap_cmp));
+}
+
+static int64_t
+ice_expire_int(const cJSON *o, const char *key, int64_t def)
+{
+	int64_t	v;
+
+	return (json_get_int64(cJSON_GetObjectItemCaseSensitive(o, key),
+	    &v) == 0 ? v : def);
+}
+
+int64_t
+ice_expire_prop_int(const cJSON *meta, const char *key, int64_t def)
+{
+	const cJSON	*v;
+	char		*end;
+	long long	 n;
+
+	v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(meta, "properties"), key);
+	if (cJSON_IsNumber(v))
+		return ((int64_t)v->valuedouble);
+	if (!cJSON_IsString(v))
+		return (def);
+	errno = 0;
+	n = strtoll(v->valuestring, &end, 10);
+	if (errno != 0 || end == v->valuestring || *end != '\0')
+		return (def);
+	return (n);
+}
+
+int
+ice_expire_prop_bool(const cJSON *meta, const char *key, int def)
+{
+	const cJSON	*v;
+
+	v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(meta, "properties"), key);
+	if (cJSON_IsBool(v))
+		return (cJSON_IsTrue(v));
+	if (!cJSON_IsString(v))
+		return (def);
+	if (strcasecmp(v->valuestring, "true") == 0)
+		return (1);
+	if (strcasecmp(v->valuestring, "false") == 0)
+		return (0);
+	return (def);
+}
+
+/* Take the object's member key, adding an empty object if missing. */
+static cJSON *
+ice_expire_member(cJSON *o, const char *key)
+{
+	cJSON	*m = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (m == NULL)
+		m = cJSON_AddObjectToObject(o, key);
+	return (m);
+}
+
+/*
+ * Nonzero if snapshot s holds offsets of some job, topic and partition no
+ * newer snapshot of the walk held (or a summary too damaged to tell).
+ */
+static int
+ice_expire_holds_newest(struct ice_expire_walk *w, const cJSON *s)
+{
+	const cJSON	*sum = cJSON_GetObjectItemCaseSensitive(s, "summary");
+	const char	*job, *text;
+	const cJSON	*t, *p;
+	cJSON		*offsets, *jt, *pt;
+	char		*cause = NULL;
+	int		 fresh = 0;
+
+	job = json_object_string(sum, "bronzed.job-id");
+	text = json_object_string(sum, "bronzed.kafka-offsets");
+	if (job == NULL || text == NULL)
+		return (job != NULL);
+	if ((offsets = json_parse(text, strlen(text), &cause)) == NULL) {
+		free(cause);
+		return (1);
+	}
+	jt = ice_expire_member(w->seen, job);
+	cJSON_ArrayForEach(t, offsets) {
+		pt = ice_expire_member(jt, t->string != NULL ? t->string : "");
+		cJSON_ArrayForEach(p, t) {
+			if (p->string == NULL ||
+			    cJSON_GetObjectItemCaseSensitive(pt, p->string) !=
+			    NULL)
+				continue;
+			cJSON_AddTrueToObject(pt, p->string);
+			fresh = 1;
+		}
+	}
+	cJSON_Delete(offsets);
+	return (fresh);
+}
+
+/*
+ * Keep main's head and its ancestors down to the deepest of: the oldest
+ * holding some newest offsets, and the min_keep-th.
+ */
+static void
+ice_expire_keep_main(struct ice_expire_walk *w, const cJSON *head,
+    int64_t min_keep)
+{
+	struct ice_expire_snap	*s, **chain = NULL;
+	const cJSON		*node = head;
+	size_t			 n = 0, floor = 0, i, cap = 0;
+
+	while (node != NULL && n <= w->n) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			chain = xreallocarray(chain, cap, sizeof *chain);
+		}
+		chain[n] = ice_expire_find(w, ice_expire_int(node,
+		    "snapshot-id", -1));
+		if (ice_expire_holds_newest(w, node))
+			floor = n;
+		n++;
+		s = ice_expire_find(w, ice_expire_int(node,
+		    "parent-snapshot-id", -1));
+		node = s != NULL ? s->node : NULL;
+	}
+	if (min_keep > 0 && (size_t)(min_keep - 1) > floor)
+		floor = (size_t)(min_keep - 1);
+	for (i = 0; i < n && i <= floor; i++) {
+		if (chain[i] != NULL)
+			chain[i]->keep = 1;
+	}
+	free(chain);
+}
+
+/* Keep what other refs name: a tag's snapshot, a branch's ancestry. */
+static void
+ice_expire_keep_refs(struct ice_expire_walk *w, const cJSON *meta)
+{
+	const cJSON		*ref;
+	const char		*type;
+	struct ice_expire_snap	*s;
+	size_t			 hops;
+
+	cJSON_ArrayForEach(ref, cJSON_GetObjectItemCaseSensitive(meta,
+	    "refs")) {
+		if (ref->string == NULL || strcmp(ref->string, "main") == 0)
+			continue;
+		type = json_object_string(ref, "type");
+		s = ice_expire_find(w, ice_expire_int(ref, "snapshot-id", -1));
+		for (hops = 0; s != NULL && hops <= w->n; hops++) {
+			s->keep = 1;
+			if (type == NULL || strcmp(type, "branch") != 0)
+				break;
+			s = ice_expire_find(w, ice_expire_int(s->node,
+			    "parent-snapshot-id", -1));
+		}
+	}
+}
+
+/* Nonzero if a snapshot that stays names file as its manifest list. */
+static int
+ice_expire_list_shared(const struct ice_expire_walk *w, const char *file)
+{
+	const char	*other;
+	size_t		 i;
+
+	for (i = 0; i < w->n; i++) {
+		other = json_object_string(w->snaps[i].node, "manifest-list");
+		if (w->snaps[i].keep != -1 && other != NULL &&
+		    strcmp(other, file) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Nonzero if file lies under the table's location. */
+static int
+ice_expire_in_table(const cJSON *meta, const char *file)
+{
+	const char	*loc = json_object_string(meta, "location");
+	size_t		 n;
+
+	if (loc == NULL || file == NULL)
+		return (0);
+	n = strlen(loc);
+	while (n > 0 && loc[n - 1] == '/')
+		n--;
+	return (n > 0 && strncmp(file, loc, n) == 0 && file[n] == '/' &&
+	    strstr(file + n, "/../") == NULL);
+}
+
+static void
+ice_expire_add_file(struct ice_expire *e, const char *file)
+{
+	e->files = xreallocarray(e->files, e->nfiles + 1, sizeof *e->files);
+	e->files[e->nfiles++] = xstrdup(file);
+}
+
+size_t
+ice_expire_plan(const cJSON *meta, const cJSON *head, int64_t now_ms,
+    struct ice_expire *e)
+{
+	struct ice_expire_walk	 w;
+	const cJSON		*s;
+	const char		*list;
+	int64_t			 max_age, cutoff;
+	size_t			 i;
+
+	memset(e, 0, sizeof *e);
+	max_age = ice_expire_prop_int(meta, ICE_EXPIRE_MAX_AGE, -1);
+	if (max_age < 0)
+		return (0);
+	cutoff = now_ms - max_age;
+	memset(&w, 0, sizeof w);
+	w.snaps = xcalloc((size_t)cJSON_GetArraySize(
+	    cJSON_GetObjectItemCaseSensitive(meta, "snapshots")) + 1,
+	    sizeof *w.snaps);
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(meta,
+	    "snapshots")) {
+		w.snaps[w.n].id = ice_expire_int(s, "snapshot-id", -1);
+		w.snaps[w.n++].node = s;
+	}
+	qsort(w.snaps, w.n, sizeof *w.snaps, ice_expire_snap_cmp);
+	w.seen = cJSON_CreateObject();
+	ice_expire_keep_main(&w, head,
+	    ice_expire_prop_int(meta, ICE_EXPIRE_MIN_KEEP, 1));
+	ice_expire_keep_refs(&w, meta);
+	for (i = 0; i < w.n; i++) {
+		if (w.snaps[i].keep ||
+		    ice_expire_int(w.snaps[i].node, "timestamp-ms", 0) >= cutoff)
+			continue;
+		e->ids = xreallocarray(e->ids, e->nids + 1, sizeof *e->ids);
+		e->ids[e->nids++] = w.snaps[i].id;
+		w.snaps[i].keep = -1;
+	}
+	for (i = 0; i < w.n; i++) {
+		list = json_object_string(w.snaps[i].node, "manifest-list");
+		if (w.snaps[i].keep == -1 && ice_expire_in_table(meta, list) &&
+		    !ice_expire_list_shared(&w, list))
+			ice_expire_add_file(e, list);
+	}
+	cJSON_Delete(w.seen);
+	free(w.snaps);
+	return (e->nids);
+}
+
+static int
+ice_expire_has(const struct ice_expire *e, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < e->nids; i++) {
+		if (e->ids[i] == id)
+			return (1);
+	}
+	return (0);
+}
+
+/* Delete the elements of meta[key] whose "snapshot-id" e expires. */
+static void
+ice_expire_filter(cJSON *meta, const char *key, const struct ice_expire *e)
+{
+	cJSON	*a = cJSON_GetObjectItemCaseSensitive(meta, key), *el, *next;
+
+	for (el = a != NULL ? a->child : NULL; el != NULL; el = next) {
+		next = el->next;
+		if (ice_expire_has(e, ice_expire_int(el, "snapshot-id", -1)))
+			cJSON_Delete(cJSON_DetachItemViaPointer(a, el));
+	}
+}
+
+void
+ice_expire_apply(cJSON *meta, const struct ice_expire *e)
+{
+	if (e->nids == 0)
+		return;
+	ice_expire_filter(meta, "snapshots", e);
+	ice_expire_filter(meta, "snapshot-log", e);
+	ice_expire_filter(meta, "statistics", e);
+	ice_expire_filter(meta, "partition-statistics", e);
+}
+
+void
+ice_expire_trim_log(cJSON *meta, struct ice_expire *e)
+{
+	cJSON		*log = cJSON_GetObjectItemCaseSensitive(meta,
+			    "metadata-log"), *old;
+	int64_t		 max;
+	int		 del;
+	const char	*file;
+
+	max = ice_expire_prop_int(meta, ICE_EXPIRE_PREV_MAX,
+	    ICE_EXPIRE_PREV_DEFAULT);
+	if (max < 1)
+		max = 1;
+	del = ice_expire_prop_bool(meta, ICE_EXPIRE_DELETE_META, 0);
+	while (log != NULL && cJSON_GetArraySize(log) > max) {
+		old = cJSON_DetachItemFromArray(log, 0);
+		file = json_object_string(old, "metadata-file");
+		if (del && ice_expire_in_table(meta, file))
+			ice_expire_add_file(e, file);
+		cJSON_Delete(old);
+	}
+}
+
+int
+ice_expire_due(const cJSON *meta, int64_t now_ms, int64_t *due_ms)
+{
+	int64_t	max_age, slack;
+
+	max_age = ice_expire_prop_int(meta, ICE_EXPIRE_MAX_AGE, -1);
+	if (max_age < 0 || now_ms < *due_ms)
+		return (0);
+	slack = max_age / 10;
+	if (slack < 1000)
+		slack = 1000;
+	if (slack > 600 * 1000)
+		slack = 600 * 1000;
+	*due_ms = now_ms + slack;
+	return (1);
+}
+
+void
+ice_expire_move(struct ice_expire *dst, struct ice_expire *src)
+{
+	ice_expire_clear(dst);
+	*dst = *src;
+	memset(src, 0, sizeof *src);
+}
+
+void
+ice_expire_clear(struct ice_expire *e)
+{
+	size_t	i;
+
+	for (i = 0; i < e->nfiles; i++)
+		free(e->files[i]);
+	free(e->files);
+	free(e->ids);
+	memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,77 @@
+/*
+ * ice-expire.h: table maintenance done at commit time, as the table's own
+ * Iceberg properties ask, so that metadata stays bounded on a table that
+ * takes a snapshot every few seconds for months:
+ *
+ *   history.expire.max-snapshot-age-ms      snapshots older than this go
+ *                                           (only when the table sets it)
+ *   history.expire.min-snapshots-to-keep    main's newest N stay (default 1)
+ *   write.metadata.previous-versions-max    metadata-log length (default 100)
+ *   write.metadata.delete-after-commit.enabled
+ *                                           delete the metadata files the
+ *                                           log drops (default false)
+ *
+ * Snapshots never expired: main's head and every ancestor down to the
+ * oldest one that holds, for some job, topic and partition, the newest
+ * bronzed.kafka-offsets (restarts read offsets along main's ancestry, which
+ * must stay unbroken down to there), any snapshot another ref names, and
+ * the ancestry of other branches.  Files the expiry leaves unreferenced are
+ * only the expired snapshots' manifest lists: manifests and data files are
+ * still part of the table.
+ */
+#ifndef BRONZE_ICE_EXPIRE_H
+#define BRONZE_ICE_EXPIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define ICE_EXPIRE_MAX_AGE	"history.expire.max-snapshot-age-ms"
+#define ICE_EXPIRE_MIN_KEEP	"history.expire.min-snapshots-to-keep"
+#define ICE_EXPIRE_PREV_MAX	"write.metadata.previous-versions-max"
+#define ICE_EXPIRE_DELETE_META	"write.metadata.delete-after-commit.enabled"
+
+/* What one commit expires.  Owned by whoever holds it; clear to free. */
+struct ice_expire {
+	int64_t		*ids;		/* snapshots to remove */
+	size_t		 nids;
+	char		**files;	/* unreferenced once committed */
+	size_t		 nfiles;
+};
+
+/*
+ * Plan the expiry that goes with committing head (a snapshot whose parent
+ * is main's head in meta; head may already be in meta) at now_ms.  Fills
+ * e (cleared first) with the snapshots to remove and their manifest lists;
+ * returns the number of snapshots.  Without max-snapshot-age-ms, nothing.
+ */
+size_t		 ice_expire_plan(const cJSON *meta, const cJSON *head,
+		    int64_t now_ms, struct ice_expire *e);
+/* Remove e's snapshots from meta: snapshots, snapshot-log, statistics. */
+void		 ice_expire_apply(cJSON *meta, const struct ice_expire *e);
+/*
+ * Trim meta's metadata-log to previous-versions-max, oldest first; when
+ * the table enables delete-after-commit, the dropped metadata files are
+ * added to e->files.
+ */
+void		 ice_expire_trim_log(cJSON *meta, struct ice_expire *e);
+/*
+ * Nonzero if a commit at now_ms should plan an expiry: the walk over the
+ * whole history runs about ten times per max-snapshot-age (at most once a
+ * second, at least every ten minutes), not at every commit.  *due_ms is
+ * the caller's memory of when the next one is due.
+ */
+int		 ice_expire_due(const cJSON *meta, int64_t now_ms,
+		    int64_t *due_ms);
+/* Take src's lists into dst (src left empty). */
+void		 ice_expire_move(struct ice_expire *dst, struct ice_expire *src);
+void		 ice_expire_clear(struct ice_expire *e);
+
+/* A table property as a number or boolean, def when absent or unreadable. */
+int64_t		 ice_expire_prop_int(const cJSON *meta, const char *key,
+		    int64_t def);
+int		 ice_expire_prop_bool(const cJSON *meta, const char *key,
+		    int def);
+
+#endif
