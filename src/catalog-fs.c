@@ -55,6 +55,7 @@ struct catalog_fs_op {
 	int64_t			 found;		/* highest version seen */
 	int64_t			 hinted;	/* version-hint.text's */
 	int64_t			 probe;
+	int			 listed;	/* metadata/ was listed */
 	cJSON			*create;	/* open: metadata if missing */
 	cJSON			*pending;	/* commit: the next version */
 	char			*pending_file;
@@ -288,6 +289,64 @@ catalog_fs_read_cb(struct fileio_result *r, void *arg)
 
 static void	catalog_fs_create(struct catalog_fs_op *);
 
+/* N of a file named vN.metadata.json, else 0. */
+static int64_t
+catalog_fs_version_of(const char *url)
+{
+	const char	*base = strrchr(url, '/');
+	char		*end;
+	long long	 v;
+
+	base = base != NULL ? base + 1 : url;
+	if (base[0] != 'v' || base[1] < '0' || base[1] > '9')
+		return (0);
+	v = strtoll(base + 1, &end, 10);
+	if (v <= 0 || strcmp(end, ".metadata.json") != 0)
+		return (0);
+	return (v);
+}
+
+static void
+catalog_fs_list_cb(struct fileio_result *r, void *arg)
+{
+	struct catalog_fs_op	*op = arg;
+	int64_t			 v, max = 0;
+	size_t			 i;
+
+	if (r->status != FILEIO_OK && r->status != FILEIO_NOT_FOUND) {
+		catalog_fs_finish(op, CATALOG_ERROR, r->error);
+		return;
+	}
+	for (i = 0; r->status == FILEIO_OK && i < r->nentries; i++) {
+		if ((v = catalog_fs_version_of(r->entries[i].url)) > max)
+			max = v;
+	}
+	op->listed = 1;
+	if (max == 0) {
+		if (op->create != NULL)
+			catalog_fs_create(op);
+		else
+			catalog_fs_finish(op, CATALOG_NOT_FOUND, "no such table");
+		return;
+	}
+	op->probe = max;
+	catalog_fs_probe(op);
+}
+
+/*
+ * The version the hint names (or v1 without a hint) is gone: old versions
+ * are deleted after commit (write.metadata.delete-after-commit.enabled),
+ * so the newest is found by listing, never assumed absent.
+ */
+static void
+catalog_fs_list(struct catalog_fs_op *op)
+{
+	char	*prefix = xasprintf("%s/metadata/v", op->t->location);
+
+	fileio_list(op->fs->fio, prefix, catalog_fs_list_cb, op);
+	free(prefix);
+}
+
 static void
 catalog_fs_probe_cb(struct fileio_result *r, void *arg)
 {
@@ -304,7 +363,9 @@ catalog_fs_probe_cb(struct fileio_result *r, void *arg)
 		return;
 	}
 	if (op->found == 0) {
-		if (op->create != NULL)
+		if (!op->listed)
+			catalog_fs_list(op);
+		else if (op->create != NULL)
 			catalog_fs_create(op);
 		else
 			catalog_fs_finish(op, CATALOG_NOT_FOUND, "no such table");

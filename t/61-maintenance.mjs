@@ -7,8 +7,9 @@
 // their manifest lists leave the disk, the metadata log and the metadata
 // files stop at previous-versions-max, every record is still in the table
 // exactly once (icebird, DuckDB), and a kill -9 after expiry restarts from
-// the offsets the kept snapshots hold (nothing read twice).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// the offsets the kept snapshots hold (nothing read twice); without a
+// usable version hint the newest version is still found.
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
@@ -101,5 +102,21 @@ await more(100);
 t.ok(await waitCommitted(30000), 'kill -9 after expiry: new records committed');
 t.eq(await d.stop(), 0, 'clean stop');
 await checkExactlyOnce('kill -9 after expiry');
+
+// 5. the hint gone, or naming a deleted version: the newest version is
+// found by listing, never taken for a missing table (v1 is long deleted)
+for (const hint of [null, '1']) {
+  const what = hint === null ? 'version-hint.text deleted' : 'version-hint.text names a deleted version';
+  const newest = version();
+  if (hint === null) rmSync(path.join(META, 'version-hint.text'));
+  else writeFileSync(path.join(META, 'version-hint.text'), hint);
+  d = await startDaemon({ config });
+  await more(30);
+  t.ok(await waitCommitted(30000), `${what}: new records committed`);
+  t.eq(await d.stop(), 0, 'clean stop');
+  t.ok(version() > newest && files(/^v1\.metadata\.json$/).length === 0,
+    `${what}: committed after v${newest} (now v${version()}), no new table`);
+  await checkExactlyOnce(what);
+}
 await mk.stop();
 await t.done();
