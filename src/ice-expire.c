@@ -8,42 +8,18 @@
 #include <strings.h>
 
 #include "ice-expire.h"
+#include "ice-meta.h"
 #include "json.h"
 #include "xmalloc.h"
 
 #define ICE_EXPIRE_PREV_DEFAULT	100
 
-/* One snapshot of the metadata, found by id through a sorted index. */
-struct ice_expire_snap {
-	int64_t		 id;
-	const cJSON	*node;
-	int		 keep;
-};
-
 struct ice_expire_walk {
-	struct ice_expire_snap	*snaps;		/* sorted by id */
-					/* keep: 1 stays, -1 expires */
-	size_t			 n;
+	struct ice_meta_index	*ix;		/* the snapshots by id */
+	signed char		*keep;		/* per position: 1 stays,
+						   -1 expires */
 	cJSON			*seen;		/* {job:{topic:{partition:1}}} */
 };
-
-static int
-ice_expire_snap_cmp(const void *a, const void *b)
-{
-	const struct ice_expire_snap *x = a, *y = b;
-
-	return (x->id < y->id ? -1 : x->id > y->id);
-}
-
-static struct ice_expire_snap *
-ice_expire_find(struct ice_expire_walk *w, int64_t id)
-{
-	struct ice_expire_snap	key;
-
-	key.id = id;
-	return (bsearch(&key, w->snaps, w->n, sizeof *w->snaps,
-	    ice_expire_snap_cmp));
-}
 
 static int64_t
 ice_expire_int(const cJSON *o, const char *key, int64_t def)
@@ -149,29 +125,28 @@ static void
 ice_expire_keep_main(struct ice_expire_walk *w, const cJSON *head,
     int64_t min_keep)
 {
-	struct ice_expire_snap	*s, **chain = NULL;
-	const cJSON		*node = head;
-	size_t			 n = 0, floor = 0, i, cap = 0;
+	const cJSON	*node = head;
+	long		*chain = NULL;
+	size_t		 n = 0, floor = 0, i, cap = 0;
 
-	while (node != NULL && n <= w->n) {
+	while (node != NULL && n <= ice_meta_index_size(w->ix)) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			chain = xreallocarray(chain, cap, sizeof *chain);
 		}
-		chain[n] = ice_expire_find(w, ice_expire_int(node,
+		chain[n] = ice_meta_index_pos(w->ix, ice_expire_int(node,
 		    "snapshot-id", -1));
 		if (ice_expire_holds_newest(w, node))
 			floor = n;
 		n++;
-		s = ice_expire_find(w, ice_expire_int(node,
-		    "parent-snapshot-id", -1));
-		node = s != NULL ? s->node : NULL;
+		node = ice_meta_index_at(w->ix, ice_meta_index_pos(w->ix,
+		    ice_expire_int(node, "parent-snapshot-id", -1)));
 	}
 	if (min_keep > 0 && (size_t)(min_keep - 1) > floor)
 		floor = (size_t)(min_keep - 1);
 	for (i = 0; i < n && i <= floor; i++) {
-		if (chain[i] != NULL)
-			chain[i]->keep = 1;
+		if (chain[i] != -1)
+			w->keep[chain[i]] = 1;
 	}
 	free(chain);
 }
@@ -180,23 +155,26 @@ ice_expire_keep_main(struct ice_expire_walk *w, const cJSON *head,
 static void
 ice_expire_keep_refs(struct ice_expire_walk *w, const cJSON *meta)
 {
-	const cJSON		*ref;
-	const char		*type;
-	struct ice_expire_snap	*s;
-	size_t			 hops;
+	const cJSON	*ref;
+	const char	*type;
+	long		 pos;
+	size_t		 hops;
 
 	cJSON_ArrayForEach(ref, cJSON_GetObjectItemCaseSensitive(meta,
 	    "refs")) {
 		if (ref->string == NULL || strcmp(ref->string, "main") == 0)
 			continue;
 		type = json_object_string(ref, "type");
-		s = ice_expire_find(w, ice_expire_int(ref, "snapshot-id", -1));
-		for (hops = 0; s != NULL && hops <= w->n; hops++) {
-			s->keep = 1;
+		pos = ice_meta_index_pos(w->ix, ice_expire_int(ref,
+		    "snapshot-id", -1));
+		for (hops = 0; pos != -1 && hops <= ice_meta_index_size(w->ix);
+		    hops++) {
+			w->keep[pos] = 1;
 			if (type == NULL || strcmp(type, "branch") != 0)
 				break;
-			s = ice_expire_find(w, ice_expire_int(s->node,
-			    "parent-snapshot-id", -1));
+			pos = ice_meta_index_pos(w->ix, ice_expire_int(
+			    ice_meta_index_at(w->ix, pos), "parent-snapshot-id",
+			    -1));
 		}
 	}
 }
@@ -208,9 +186,10 @@ ice_expire_list_shared(const struct ice_expire_walk *w, const char *file)
 	const char	*other;
 	size_t		 i;
 
-	for (i = 0; i < w->n; i++) {
-		other = json_object_string(w->snaps[i].node, "manifest-list");
-		if (w->snaps[i].keep != -1 && other != NULL &&
+	for (i = 0; i < ice_meta_index_size(w->ix); i++) {
+		other = json_object_string(ice_meta_index_at(w->ix, (long)i),
+		    "manifest-list");
+		if (w->keep[i] != -1 && other != NULL &&
 		    strcmp(other, file) == 0)
 			return (1);
 	}
@@ -248,43 +227,38 @@ ice_expire_plan(const cJSON *meta, const cJSON *head, int64_t now_ms,
 	const cJSON		*s;
 	const char		*list;
 	int64_t			 max_age, cutoff;
-	size_t			 i;
+	size_t			 i, n;
 
 	memset(e, 0, sizeof *e);
 	max_age = ice_expire_prop_int(meta, ICE_EXPIRE_MAX_AGE, -1);
 	if (max_age < 0)
 		return (0);
 	cutoff = now_ms - max_age;
-	memset(&w, 0, sizeof w);
-	w.snaps = xcalloc((size_t)cJSON_GetArraySize(
-	    cJSON_GetObjectItemCaseSensitive(meta, "snapshots")) + 1,
-	    sizeof *w.snaps);
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(meta,
-	    "snapshots")) {
-		w.snaps[w.n].id = ice_expire_int(s, "snapshot-id", -1);
-		w.snaps[w.n++].node = s;
-	}
-	qsort(w.snaps, w.n, sizeof *w.snaps, ice_expire_snap_cmp);
+	w.ix = ice_meta_index_new(meta);
+	n = ice_meta_index_size(w.ix);
+	w.keep = xcalloc(n + 1, sizeof *w.keep);
 	w.seen = cJSON_CreateObject();
 	ice_expire_keep_main(&w, head,
 	    ice_expire_prop_int(meta, ICE_EXPIRE_MIN_KEEP, 1));
 	ice_expire_keep_refs(&w, meta);
-	for (i = 0; i < w.n; i++) {
-		if (w.snaps[i].keep ||
-		    ice_expire_int(w.snaps[i].node, "timestamp-ms", 0) >= cutoff)
+	for (i = 0; i < n; i++) {
+		s = ice_meta_index_at(w.ix, (long)i);
+		if (w.keep[i] || ice_expire_int(s, "timestamp-ms", 0) >= cutoff)
 			continue;
 		e->ids = xreallocarray(e->ids, e->nids + 1, sizeof *e->ids);
-		e->ids[e->nids++] = w.snaps[i].id;
-		w.snaps[i].keep = -1;
+		e->ids[e->nids++] = ice_expire_int(s, "snapshot-id", -1);
+		w.keep[i] = -1;
 	}
-	for (i = 0; i < w.n; i++) {
-		list = json_object_string(w.snaps[i].node, "manifest-list");
-		if (w.snaps[i].keep == -1 && ice_expire_in_table(meta, list) &&
+	for (i = 0; i < n; i++) {
+		list = json_object_string(ice_meta_index_at(w.ix, (long)i),
+		    "manifest-list");
+		if (w.keep[i] == -1 && ice_expire_in_table(meta, list) &&
 		    !ice_expire_list_shared(&w, list))
 			ice_expire_add_file(e, list);
 	}
 	cJSON_Delete(w.seen);
-	free(w.snaps);
+	free(w.keep);
+	ice_meta_index_free(w.ix);
 	return (e->nids);
 }
 

@@ -200,21 +200,108 @@ ice_meta_snapshot(const cJSON *meta, int64_t id)
 	return (ice_meta_find(meta, "snapshots", "snapshot-id", id));
 }
 
+struct ice_meta_index_entry {
+	int64_t		 id;
+	const cJSON	*node;
+};
+
+struct ice_meta_index {
+	struct ice_meta_index_entry	*e;
+	size_t				 n;
+};
+
+static int
+ice_meta_index_cmp(const void *a, const void *b)
+{
+	const struct ice_meta_index_entry *x = a, *y = b;
+
+	return (x->id < y->id ? -1 : x->id > y->id);
+}
+
+struct ice_meta_index *
+ice_meta_index_new(const cJSON *meta)
+{
+	struct ice_meta_index	*ix = xcalloc(1, sizeof *ix);
+	const cJSON		*snaps, *s;
+
+	snaps = cJSON_GetObjectItemCaseSensitive(meta, "snapshots");
+	ix->e = xcalloc((size_t)cJSON_GetArraySize(snaps) + 1, sizeof *ix->e);
+	cJSON_ArrayForEach(s, snaps) {
+		ix->e[ix->n].id = ice_meta_int(s, "snapshot-id", -1);
+		ix->e[ix->n++].node = s;
+	}
+	qsort(ix->e, ix->n, sizeof *ix->e, ice_meta_index_cmp);
+	return (ix);
+}
+
+void
+ice_meta_index_free(struct ice_meta_index *ix)
+{
+	if (ix == NULL)
+		return;
+	free(ix->e);
+	free(ix);
+}
+
+size_t
+ice_meta_index_size(const struct ice_meta_index *ix)
+{
+	return (ix->n);
+}
+
+long
+ice_meta_index_pos(const struct ice_meta_index *ix, int64_t id)
+{
+	struct ice_meta_index_entry	 key, *hit;
+
+	key.id = id;
+	hit = bsearch(&key, ix->e, ix->n, sizeof *ix->e, ice_meta_index_cmp);
+	return (hit != NULL ? (long)(hit - ix->e) : -1);
+}
+
+const cJSON *
+ice_meta_index_at(const struct ice_meta_index *ix, long pos)
+{
+	return (pos >= 0 && (size_t)pos < ix->n ? ix->e[pos].node : NULL);
+}
+
+/*
+ * Hop number hop of a walk along parent ids: snapshot id, found by a scan
+ * for the first hop (most walks end there) and through an index built
+ * once (*ix, the caller frees) for the rest; NULL past as many hops as
+ * there are snapshots (a cycle in damaged metadata).
+ */
+static const cJSON *
+ice_meta_walk(const cJSON *meta, struct ice_meta_index **ix, size_t hop,
+    int64_t id)
+{
+	if (hop == 0)
+		return (ice_meta_snapshot(meta, id));
+	if (*ix == NULL)
+		*ix = ice_meta_index_new(meta);
+	if (hop > (*ix)->n)
+		return (NULL);
+	return (ice_meta_index_at(*ix, ice_meta_index_pos(*ix, id)));
+}
+
 int
 ice_meta_in_main(const cJSON *meta, int64_t id)
 {
-	const cJSON	*s;
-	int64_t		 cur;
-	size_t		 hops = 0;
+	struct ice_meta_index	*ix = NULL;
+	const cJSON		*s;
+	int64_t			 cur;
+	size_t			 hop = 0;
+	int			 found = 0;
 
-	if (ice_meta_main(meta, &cur) == -1)
+	if (ice_meta_main(meta, &cur) == -1 || ice_meta_snapshot(meta, id) ==
+	    NULL)
 		return (0);
-	while ((s = ice_meta_snapshot(meta, cur)) != NULL && hops++ < 1000000) {
-		if (cur == id)
-			return (1);
+	while (!found && (s = ice_meta_walk(meta, &ix, hop++, cur)) != NULL) {
+		found = cur == id;
 		cur = ice_meta_int(s, "parent-snapshot-id", -1);
 	}
-	return (0);
+	ice_meta_index_free(ix);
+	return (found);
 }
 
 int64_t
@@ -309,20 +396,22 @@ int
 ice_meta_job_state(const cJSON *meta, const char *job_id, const cJSON *want,
     int64_t *checkpoint_id, cJSON **offsets, char **cause)
 {
-	const cJSON	*s;
-	cJSON		*one = NULL, *merged = NULL;
-	int64_t		 cur, ckpt = 0;
-	size_t		 hops = 0;
-	int		 rc;
+	struct ice_meta_index	*ix = NULL;
+	const cJSON		*s;
+	cJSON			*one = NULL, *merged = NULL;
+	int64_t			 cur, ckpt = 0;
+	size_t			 hop = 0;
+	int			 rc;
 
 	*offsets = NULL;
 	if (ice_meta_main(meta, &cur) == -1)
 		return (1);
-	while ((s = ice_meta_snapshot(meta, cur)) != NULL && hops++ < 10000000) {
+	while ((s = ice_meta_walk(meta, &ix, hop++, cur)) != NULL) {
 		*cause = NULL;
 		rc = ice_meta_job_summary(s, job_id, &ckpt, &one, cause);
 		if (rc == -1) {
 			cJSON_Delete(merged);
+			ice_meta_index_free(ix);
 			return (-1);
 		}
 		if (rc == 0) {
@@ -338,6 +427,7 @@ ice_meta_job_state(const cJSON *meta, const char *job_id, const cJSON *want,
 		}
 		cur = ice_meta_int(s, "parent-snapshot-id", -1);
 	}
+	ice_meta_index_free(ix);
 	*offsets = merged;
 	return (merged != NULL ? 0 : 1);
 }

@@ -32,6 +32,19 @@ const cJSON	*ice_meta_default_spec(const cJSON *meta);
 int		 ice_meta_main(const cJSON *meta, int64_t *id);
 /* The snapshot with this id, or NULL. */
 const cJSON	*ice_meta_snapshot(const cJSON *meta, int64_t id);
+/*
+ * meta's snapshots sorted by id, for walks over a long history (a lookup
+ * in the metadata itself is a linear scan).  It points into meta, which
+ * must outlive it unchanged.  Owned by the caller.
+ */
+struct ice_meta_index;
+struct ice_meta_index *ice_meta_index_new(const cJSON *meta);
+void		 ice_meta_index_free(struct ice_meta_index *);
+size_t		 ice_meta_index_size(const struct ice_meta_index *);
+/* Position (0 to size - 1) of snapshot id, or -1 if absent. */
+long		 ice_meta_index_pos(const struct ice_meta_index *, int64_t id);
+/* The snapshot at pos, or NULL when pos is -1. */
+const cJSON	*ice_meta_index_at(const struct ice_meta_index *, long pos);
 /* Nonzero if id is main's snapshot or one of its ancestors. */
 int		 ice_meta_in_main(const cJSON *meta, int64_t id);
 /* A random positive 63-bit id no snapshot of meta has. */

@@ -169,7 +169,42 @@ test_instances_merge(void)
 	cJSON_Delete(m);
 }
 
+/*
+ * A long history (a commit every 10 s for half a day), ids not in commit
+ * order: the walks reach the root; a cycle in damaged metadata ends.
+ */
+static void
+test_long_history(void)
+{
+	cJSON		*m = new_table(), *off = NULL, *s;
+	char		*cause = NULL;
+	int64_t		 i, ckpt = 0, id = 0, prev = -1, root = 0;
+
+	for (i = 1; i <= 4320; i++) {
+		id = (i * 7919) % 100003 + 1;
+		if (i == 1)
+			root = id;
+		ice_meta_add_snapshot(m, snapshot(id, prev, i, i == 1 ?
+		    "job-a" : "job-b", i, "{\"t\":{\"0\":1}}"), NULL,
+		    3000 + i);
+		prev = id;
+	}
+	TAP_CHECK(ice_meta_in_main(m, root));
+	TAP_CHECK(!ice_meta_in_main(m, 100005));
+	TAP_CHECK(ice_meta_job_state(m, "job-a", NULL, &ckpt, &off,
+	    &cause) == 0 && ckpt == 1);
+	cJSON_Delete(off);
+	/* the root's parent made the head: a cycle */
+	s = (cJSON *)ice_meta_snapshot(m, root);
+	json_add_int64(s, "parent-snapshot-id", id);
+	TAP_CHECK(!ice_meta_in_main(m, 100004));
+	TAP_CHECK(ice_meta_job_state(m, "job-c", NULL, &ckpt, &off,
+	    &cause) == 1);
+	cJSON_Delete(m);
+}
+
 static const struct tap_case cases[] = {
+	{ "a long history; a cycle ends", test_long_history },
 	{ "instances of a job: offsets merged per partition",
 	    test_instances_merge },
 	{ "a new table's metadata", test_new_table },
