@@ -14,6 +14,7 @@
 
 #include "fileio.h"
 #include "ice-append.h"
+#include "ice-merge.h"
 #include "ice-meta.h"
 #include "json.h"
 #include "log.h"
@@ -41,9 +42,27 @@ struct ice_append {
 	struct buf		 out;
 	char			*list_path;
 	struct event		*timer;
+	struct buf		 parent_list;	/* this attempt's parent's */
+	struct ice_merge	 merge;		/* small manifests merged */
+	size_t			 merge_next;	/* next candidate to read */
+	char			*merged_path;	/* written, not committed */
 };
 
 static void	ice_append_attempt(struct ice_append *);
+static void	ice_append_delete_cb(struct fileio_result *, void *);
+
+/* Forget this attempt's merge; a merged manifest written goes. */
+static void
+ice_append_merge_clear(struct ice_append *a)
+{
+	if (a->merged_path != NULL)
+		fileio_delete(a->fio, a->merged_path, ice_append_delete_cb,
+		    NULL);
+	free(a->merged_path);
+	a->merged_path = NULL;
+	ice_merge_clear(&a->merge);
+	buf_free(&a->parent_list);
+}
 
 static void
 ice_append_done(struct ice_append *a, enum catalog_status st,
@@ -53,6 +72,11 @@ ice_append_done(struct ice_append *a, enum catalog_status st,
 	void		*arg = a->arg;
 	int64_t		 id = a->snapshot_id;
 
+	if (st == CATALOG_OK) {		/* committed: the merged one stays */
+		free(a->merged_path);
+		a->merged_path = NULL;
+	}
+	ice_append_merge_clear(a);
 	if (a->timer != NULL)
 		event_free(a->timer);
 	ice_manifest_info_clear(&a->info);
@@ -249,8 +273,9 @@ ice_append_write_list(struct ice_append *a, const struct buf *parent_list)
 
 	buf_reset(&a->out);
 	if (ice_manifest_list_write(&a->out, a->snapshot_id, a->parent,
-	    ice_meta_last_seq(a->t->meta) + 1, parent_list, &a->info,
-	    &cause) == -1) {
+	    ice_meta_last_seq(a->t->meta) + 1, parent_list, a->merge.merged,
+	    a->merge.nmerged, a->merged_path != NULL ? &a->merge.info : NULL,
+	    &a->info, &cause) == -1) {
 		ice_append_done(a, CATALOG_ERROR, cause);
 		free(cause);
 		return;
@@ -262,16 +287,103 @@ ice_append_write_list(struct ice_append *a, const struct buf *parent_list)
 	    ice_append_list_cb, a);
 }
 
+/* No merge after all: the list as it is plus the new manifest. */
+static void
+ice_append_merge_skip(struct ice_append *a, const char *why)
+{
+	if (why != NULL)
+		log_debug("table %s.%s: manifests not merged: %s",
+		    a->t->namespace_, a->t->name, why);
+	free(a->merged_path);		/* not written */
+	a->merged_path = NULL;
+	ice_merge_clear(&a->merge);
+	ice_append_write_list(a, &a->parent_list);
+}
+
+static void
+ice_append_merged_cb(struct fileio_result *r, void *arg)
+{
+	struct ice_append	*a = arg;
+
+	if (r->status != FILEIO_OK) {
+		ice_append_merge_skip(a, r->error);
+		return;
+	}
+	if (a->req.stats != NULL)
+		a->req.stats->merged += a->merge.nmerged;
+	ice_append_write_list(a, &a->parent_list);
+}
+
+/* Every candidate read: write the merged manifest, then the list. */
+static void
+ice_append_merge_write(struct ice_append *a)
+{
+	char	*cause = NULL;
+	int	 n;
+
+	a->merged_path = xasprintf("%s/metadata/%s-m%d.avro", a->t->location,
+	    a->uuid, a->attempt);
+	n = ice_merge_write(&a->merge, a->merged_path,
+	    ice_meta_current_schema(a->t->meta),
+	    ice_meta_default_spec(a->t->meta), a->req.transform,
+	    a->snapshot_id, &cause);
+	if (n < 2) {
+		ice_append_merge_skip(a, cause);
+		free(cause);
+		return;
+	}
+	fileio_put(a->fio, a->merged_path, a->merge.out.data,
+	    a->merge.out.len, FILEIO_CREATE_ONLY, ice_append_merged_cb, a);
+}
+
+static void	ice_append_merge_read(struct ice_append *);
+
+static void
+ice_append_merge_read_cb(struct fileio_result *r, void *arg)
+{
+	struct ice_append	*a = arg;
+	struct ice_merge_src	*src = &a->merge.src[a->merge_next];
+
+	if (r->status != FILEIO_OK) {
+		ice_append_merge_skip(a, r->error);
+		return;
+	}
+	buf_append(&src->data, r->data->data, r->data->len);
+	a->merge_next++;
+	ice_append_merge_read(a);
+}
+
+static void
+ice_append_merge_read(struct ice_append *a)
+{
+	if (a->merge_next == a->merge.nsrc) {
+		ice_append_merge_write(a);
+		return;
+	}
+	fileio_read(a->fio, a->merge.src[a->merge_next].path,
+	    ICE_APPEND_MAX_LIST, ice_append_merge_read_cb, a);
+}
+
 static void
 ice_append_parent_cb(struct fileio_result *r, void *arg)
 {
 	struct ice_append	*a = arg;
+	char			*cause = NULL;
 
 	if (r->status != FILEIO_OK) {
 		ice_append_done(a, CATALOG_ERROR, r->error);
 		return;
 	}
-	ice_append_write_list(a, r->data);
+	buf_reset(&a->parent_list);
+	buf_append(&a->parent_list, r->data->data, r->data->len);
+	if (ice_merge_plan(&a->merge, a->t->meta, &a->parent_list,
+	    &cause) <= 0) {
+		free(cause);		/* a damaged list fails just below */
+		ice_append_write_list(a, &a->parent_list);
+		return;
+	}
+	a->merge_next = 0;
+	ice_append_merge_read(a);
 }
 
 /*
@@ -324,6 +436,7 @@ ice_append_attempt(struct ice_append *a)
 		ice_append_done(a, CATALOG_OK, NULL);
 		return;
 	}
+	ice_append_merge_clear(a);	/* built on an older parent */
 	if (ice_append_fenced(a, &msg) == -1) {
 		if (a->req.stats != NULL)
 			a->req.stats->fenced++;

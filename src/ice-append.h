@@ -30,6 +30,7 @@ struct ice_append_stats {
 	uint64_t	unknown;	/* outcome unknown: decided by reload */
 	uint64_t	fenced;		/* refused: another writer moved on */
 	uint64_t	expired;	/* snapshots expired (ice-expire.h) */
+	uint64_t	merged;		/* manifests merged (ice-merge.h) */
 };
 
 struct ice_append_req {

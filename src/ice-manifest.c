@@ -224,9 +224,8 @@ ice_manifest_put_entry(struct buf *b, const struct ice_data_file *f,
 	avro_put_int(b, 0);
 }
 
-/* Widen info's partition bounds with one file's value. */
-static void
-ice_manifest_bounds(struct ice_manifest_info *info,
+void
+ice_manifest_info_widen(struct ice_manifest_info *info,
     const struct ice_part_value *v)
 {
 	int	first = !info->have_bounds;
@@ -253,20 +252,15 @@ ice_manifest_bounds(struct ice_manifest_info *info,
 	}
 }
 
-int
-ice_manifest_write(struct buf *out, const char *path, const cJSON *schema,
-    const cJSON *spec, enum config_partition_transform t,
-    int64_t snapshot_id, const struct ice_data_file *files, size_t nfiles,
-    struct ice_manifest_info *info, char **cause)
+struct avro_writer *
+ice_manifest_writer(struct buf *out, const cJSON *schema, const cJSON *spec,
+    enum config_partition_transform t, char **entry_schema, char **cause)
 {
 	struct avro_meta	 meta[6];
 	struct avro_writer	*w;
-	struct buf		 rec = BUF_INIT;
-	char			*avro_schema, *schema_text, *spec_fields;
+	char			*schema_text, *spec_fields;
 	char			 schema_id[24], spec_id[24];
 	int64_t			 sid = 0, pid = 0;
-	size_t			 i;
-	int			 rc = 0;
 
 	(void)json_get_int64(cJSON_GetObjectItem(schema, "schema-id"), &sid);
 	(void)json_get_int64(cJSON_GetObjectItem(spec, "spec-id"), &pid);
@@ -280,16 +274,36 @@ ice_manifest_write(struct buf *out, const char *path, const cJSON *schema,
 	meta[3] = (struct avro_meta){ "partition-spec-id", spec_id };
 	meta[4] = (struct avro_meta){ "format-version", "2" };
 	meta[5] = (struct avro_meta){ "content", "data" };
-	avro_schema = ice_manifest_entry_schema(spec, t);
-	memset(info, 0, sizeof *info);
-	w = avro_writer_new(avro_schema, meta, 6, AVRO_CODEC_DEFLATE, out,
+	*entry_schema = ice_manifest_entry_schema(spec, t);
+	w = avro_writer_new(*entry_schema, meta, 6, AVRO_CODEC_DEFLATE, out,
 	    NULL, NULL, cause);
+	free(schema_text);
+	free(spec_fields);
+	return (w);
+}
+
+int
+ice_manifest_write(struct buf *out, const char *path, const cJSON *schema,
+    const cJSON *spec, enum config_partition_transform t,
+    int64_t snapshot_id, const struct ice_data_file *files, size_t nfiles,
+    struct ice_manifest_info *info, char **cause)
+{
+	struct avro_writer	*w;
+	struct buf		 rec = BUF_INIT;
+	char			*avro_schema;
+	int64_t			 pid = 0;
+	size_t			 i;
+	int			 rc = 0;
+
+	(void)json_get_int64(cJSON_GetObjectItem(spec, "spec-id"), &pid);
+	memset(info, 0, sizeof *info);
+	w = ice_manifest_writer(out, schema, spec, t, &avro_schema, cause);
 	for (i = 0; w != NULL && i < nfiles && rc == 0; i++) {
 		buf_reset(&rec);
 		ice_manifest_put_entry(&rec, &files[i], snapshot_id);
 		rc = avro_writer_append(w, rec.data, rec.len, cause);
 		info->added_rows += files[i].record_count;
-		ice_manifest_bounds(info, &files[i].part);
+		ice_manifest_info_widen(info, &files[i].part);
 	}
 	if (w == NULL || rc == -1 || avro_writer_close(w, cause) == -1)
 		rc = -1;
@@ -301,8 +315,6 @@ ice_manifest_write(struct buf *out, const char *path, const cJSON *schema,
 	avro_writer_free(w);
 	buf_free(&rec);
 	free(avro_schema);
-	free(schema_text);
-	free(spec_fields);
 	return (rc);
 }
 
@@ -326,13 +338,13 @@ ice_manifest_put_file_record(struct buf *b,
 	avro_put_int(b, info->spec_id);
 	avro_put_int(b, 0);			/* content: data */
 	avro_put_long(b, seq);
-	avro_put_long(b, seq);			/* min_sequence_number */
+	avro_put_long(b, info->min_seq > 0 ? info->min_seq : seq);
 	avro_put_long(b, info->snapshot_id);
 	avro_put_int(b, info->added_files);
-	avro_put_int(b, 0);
+	avro_put_int(b, info->existing_files);
 	avro_put_int(b, 0);
 	avro_put_long(b, info->added_rows);
-	avro_put_long(b, 0);
+	avro_put_long(b, info->existing_rows);
 	avro_put_long(b, 0);
 	avro_put_union(b, 1);			/* partitions */
 	if (info->have_bounds) {
@@ -459,10 +471,28 @@ ice_manifest_put_parent(struct buf *b, const struct avro_read_value *rec)
 	    AVRO_R_BYTES));
 }
 
-/* Copy every record of the parent's list into w, whatever its schema. */
+/* Nonzero if rec's manifest_path is one of drop. */
+static int
+ice_manifest_dropped(const struct avro_read_value *rec, char *const *drop,
+    size_t ndrop)
+{
+	const struct avro_read_value	*path;
+	size_t				 i;
+
+	path = avro_read_field(rec, "manifest_path", 500);
+	for (i = 0; path != NULL && path->type == AVRO_R_STRING && i < ndrop;
+	    i++) {
+		if (strlen(drop[i]) == path->len &&
+		    memcmp(drop[i], path->p, path->len) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Copy the records of the parent's list into w, whatever its schema. */
 static int
 ice_manifest_copy_parent(struct avro_writer *w, const struct buf *parent,
-    char **cause)
+    char *const *drop, size_t ndrop, char **cause)
 {
 	struct avro_reader	*r;
 	struct avro_read_value	*v;
@@ -473,7 +503,9 @@ ice_manifest_copy_parent(struct avro_writer *w, const struct buf *parent,
 		return (-1);
 	while ((rc = avro_reader_next(r, &v, cause)) == 1) {
 		buf_reset(&rec);
-		if (ice_manifest_put_parent(&rec, v) == -1) {
+		if (ice_manifest_dropped(v, drop, ndrop))
+			rc = 0;
+		else if (ice_manifest_put_parent(&rec, v) == -1) {
 			*cause = xstrdup("the parent snapshot's manifest list "
 			    "has a record without a required manifest_file "
 			    "field");
@@ -492,6 +524,7 @@ ice_manifest_copy_parent(struct avro_writer *w, const struct buf *parent,
 int
 ice_manifest_list_write(struct buf *out, int64_t snapshot_id,
     int64_t parent_id, int64_t seq, const struct buf *parent_list,
+    char *const *drop, size_t ndrop, const struct ice_manifest_info *merged,
     const struct ice_manifest_info *info, char **cause)
 {
 	struct avro_meta	 meta[4];
@@ -514,13 +547,20 @@ ice_manifest_list_write(struct buf *out, int64_t snapshot_id,
 	    AVRO_CODEC_DEFLATE, out, NULL, NULL, cause);
 	if (w == NULL)
 		return (-1);
-	if (parent_list == NULL ||
-	    ice_manifest_copy_parent(w, parent_list, cause) == 0) {
-		ice_manifest_put_file_record(&rec, info, seq);
-		if (avro_writer_append(w, rec.data, rec.len, cause) == 0 &&
-		    avro_writer_close(w, cause) == 0)
-			rc = 0;
+	if (parent_list != NULL && ice_manifest_copy_parent(w, parent_list,
+	    drop, ndrop, cause) == -1)
+		goto out;
+	if (merged != NULL) {
+		ice_manifest_put_file_record(&rec, merged, seq);
+		if (avro_writer_append(w, rec.data, rec.len, cause) == -1)
+			goto out;
+		buf_reset(&rec);
 	}
+	ice_manifest_put_file_record(&rec, info, seq);
+	if (avro_writer_append(w, rec.data, rec.len, cause) == 0 &&
+	    avro_writer_close(w, cause) == 0)
+		rc = 0;
+out:
 	avro_writer_free(w);
 	buf_free(&rec);
 	return (rc);

@@ -42,6 +42,9 @@ struct ice_manifest_info {
 	int64_t		 snapshot_id;
 	int32_t		 added_files;
 	int64_t		 added_rows;
+	int32_t		 existing_files;	/* a merged manifest's */
+	int64_t		 existing_rows;
+	int64_t		 min_seq;	/* oldest data sequence; 0: seq */
 	int		 have_bounds;	/* partition bounds present */
 	struct ice_part_value lower, upper;	/* topics owned */
 };
@@ -57,14 +60,30 @@ int	ice_manifest_write(struct buf *out, const char *path,
 	    const struct ice_data_file *files, size_t nfiles,
 	    struct ice_manifest_info *info, char **cause);
 void	ice_manifest_info_clear(struct ice_manifest_info *);
+/* Widen info's partition bounds with one file's partition value. */
+void	ice_manifest_info_widen(struct ice_manifest_info *,
+	    const struct ice_part_value *);
+
+struct avro_writer;
+/*
+ * A writer of a manifest for the table's current schema and default spec
+ * (the Avro schema and header bronzed's manifests carry), into out;
+ * *entry_schema (caller frees) is its manifest_entry schema text.
+ */
+struct avro_writer *ice_manifest_writer(struct buf *out, const cJSON *schema,
+	    const cJSON *spec, enum config_partition_transform,
+	    char **entry_schema, char **cause);
 
 /*
  * Write a manifest list: the records of the parent's list (its file
- * contents; NULL for the first snapshot) copied verbatim, then the new
- * manifest's record with sequence number seq.
+ * contents; NULL for the first snapshot) copied, except those of the
+ * ndrop manifests in drop (merged into merged, NULL when none); then
+ * merged's record and the new manifest's, with sequence number seq.
  */
 int	ice_manifest_list_write(struct buf *out, int64_t snapshot_id,
 	    int64_t parent_id, int64_t seq, const struct buf *parent_list,
+	    char *const *drop, size_t ndrop,
+	    const struct ice_manifest_info *merged,
 	    const struct ice_manifest_info *info, char **cause);
 
 /* Count the manifest_file records of a list (for tests and verify). */

@@ -117,6 +117,7 @@ struct job {
 	uint64_t		 commit_attempts;	/* catalog commits sent */
 	uint64_t		 commit_conflicts;	/* 409s, rebuilt */
 	uint64_t		 snapshots_expired;	/* by table maintenance */
+	uint64_t		 manifests_merged;	/* likewise */
 	uint64_t		 commit_unknown;	/* decided by reload */
 	uint64_t		 commit_fenced;		/* refused: overlap */
 	int64_t			 uncommitted_since_ms;	/* 0: all committed */

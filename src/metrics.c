@@ -332,6 +332,12 @@ metrics_get_expired(struct metrics *m, const struct job *j, size_t i)
 }
 
 static double
+metrics_get_merged(struct metrics *m, const struct job *j, size_t i)
+{
+	return ((double)j->manifests_merged);
+}
+
+static double
 metrics_get_unknown(struct metrics *m, const struct job *j, size_t i)
 {
 	return ((double)j->commit_unknown);
@@ -403,6 +409,10 @@ static const struct metrics_def metrics_defs[] = {
 	{ "bronzed_snapshots_expired_total", "snapshotsExpired", "counter",
 	    "Snapshots expired as the table's history.expire.* properties ask",
 	    metrics_get_expired, NULL, NULL, 0 },
+	{ "bronzed_manifests_merged_total", "manifestsMerged", "counter",
+	    "Small manifests merged into one as the table's "
+	    "commit.manifest.* properties ask", metrics_get_merged, NULL, NULL,
+	    0 },
 	{ "bronzed_commit_unknown_total", "commitUnknown", "counter",
 	    "Commits whose outcome was unknown and settled by a reload",
 	    metrics_get_unknown, NULL, NULL, 0 },

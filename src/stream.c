@@ -1073,6 +1073,7 @@ stream_appended_cb(enum catalog_status st, int64_t id, const char *cause,
 	job->commit_unknown = s->append_stats.unknown;
 	job->commit_fenced = s->append_stats.fenced;
 	job->snapshots_expired = s->append_stats.expired;
+	job->manifests_merged = s->append_stats.merged;
 
 	if (st != CATALOG_OK) {
 		err = xasprintf("commit of checkpoint %" PRIu64 ": %s: %s",

@@ -1,4 +1,4 @@
-// 61-maintenance.mjs: table history stays bounded on a table committed
+// 61-maintenance.mjs: table history and the manifest list stay bounded on a table committed
 // several times a second, as the table's Iceberg properties ask.  The
 // daemon creates the table with history.expire.max-snapshot-age-ms and
 // write.metadata.delete-after-commit.enabled; an engine (here: this test,
@@ -7,14 +7,17 @@
 // their manifest lists leave the disk, the metadata log and the metadata
 // files stop at previous-versions-max, every record is still in the table
 // exactly once (icebird, DuckDB), and a kill -9 after expiry restarts from
-// the offsets the kept snapshots hold (nothing read twice); without a
+// the offsets the kept snapshots hold (nothing read twice); small
+// manifests are merged (commit.manifest.min-count-to-merge); without a
 // usable version hint the newest version is still found.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
 import { ingest, fsTable, sample, sleep, tag, e2eSetup } from './lib/ingest.mjs';
 import { parse, stringify } from './helpers/restcatalog/json.mjs';
+import { decodeAvro } from './lib/avro.mjs';
 
 const { t, icebird, duck, dir } = await e2eSetup('maintenance');
 const mk = await startMockKafka({ brokers: 1, topics: [{ name: 'binance.raw', partitions: 4 }] });
@@ -50,10 +53,12 @@ let m = current();
 t.eq([m.properties['history.expire.max-snapshot-age-ms'], m.properties['write.metadata.delete-after-commit.enabled']],
   ['3600000', 'true'], 'created with an hour of snapshots and old metadata files deleted');
 
-// 2. an engine shortens both (as ALTER TABLE SET TBLPROPERTIES writes it)
+// 2. an engine shortens both, and asks for manifests to be merged once
+// there are 5 (as ALTER TABLE SET TBLPROPERTIES writes it)
 const v = version();
 m.properties['history.expire.max-snapshot-age-ms'] = '1500';
 m.properties['write.metadata.previous-versions-max'] = '4';
+m.properties['commit.manifest.min-count-to-merge'] = '5';
 m['metadata-log'].push({ 'timestamp-ms': m['last-updated-ms'], 'metadata-file': `file://${META}/v${v}.metadata.json` });
 m['last-updated-ms'] = Date.now();
 writeFileSync(path.join(META, `v${v + 1}.metadata.json`), stringify(m));
@@ -72,6 +77,7 @@ const metrics = (await d.fetchJson('/metrics')).body;
 t.eq(await d.stop(), 0, 'clean stop');
 m = current();
 const expired = Number(/^bronzed_snapshots_expired_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
+const merged = Number(/^bronzed_manifests_merged_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
 t.diag(`${version()} metadata versions written, ${m.snapshots.length} snapshots kept, ${expired} expired`);
 t.ok(version() >= v + 40, `many commits (${version()} metadata versions)`);
 t.ok(expired > 20, `bronzed_snapshots_expired_total counts the expired (${expired})`);
@@ -89,7 +95,24 @@ const metaFiles = files(/\.metadata\.json$/);
 t.ok(metaFiles.length <= 4 + 1, `metadata files on disk: ${metaFiles.length} (the log and the current one)`);
 t.ok(m['metadata-log'].every((e) => metaFiles.includes(path.basename(e['metadata-file']))),
   'every metadata file the log names exists');
-await checkExactlyOnce('after expiry');
+// merged manifests: a short list; EXISTING entries carry the snapshot id
+// and sequence numbers their files were added with
+const head = m.snapshots.find((s) => String(s['snapshot-id']) === String(m['current-snapshot-id']));
+const list = (await decodeAvro(new URL(head['manifest-list']).pathname)).records;
+t.ok(merged > 20, `bronzed_manifests_merged_total counts the merged (${merged})`);
+t.ok(list.length <= 6, `the manifest list holds ${list.length} manifests after ${version() - v} commits (merged at 5)`);
+const big = list.reduce((a, b) => (b.existing_files_count > a.existing_files_count ? b : a));
+const entries = (await decodeAvro(new URL(big.manifest_path).pathname)).records;
+const seqs = new Set(m.snapshots.map((s) => String(s['sequence-number'])));
+t.ok(big.existing_files_count > 10 && entries.length === big.existing_files_count &&
+  entries.every((e) => e.status === 0 && e.snapshot_id !== null && e.sequence_number !== null &&
+  e.file_sequence_number !== null && e.sequence_number <= big.sequence_number),
+  `a merged manifest: ${entries.length} EXISTING entries with snapshot ids and sequence numbers`);
+t.ok(big.min_sequence_number === entries.reduce((a, e) => (e.sequence_number < a ? e.sequence_number : a), big.sequence_number) &&
+  big.existing_rows_count === entries.reduce((a, e) => a + e.data_file.record_count, 0n),
+  'its list record: min sequence number and row count of its entries');
+t.ok(entries.some((e) => !seqs.has(String(e.sequence_number))), 'entries of expired snapshots keep their sequence numbers');
+await checkExactlyOnce('after expiry and merges');
 
 // 4. kill -9 with expired history: the kept snapshots give the offsets
 d = await startDaemon({ config });
@@ -100,6 +123,10 @@ await d.exited;
 d = await startDaemon({ config });
 await more(100);
 t.ok(await waitCommitted(30000), 'kill -9 after expiry: new records committed');
+// the daemon's own audit reads the merged manifests too
+const ctl = spawnSync(process.env.BRONZECTL || path.join(process.env.BRONZE_BUILDDIR || '.', 'admin/bronzectl'),
+  ['-u', d.url, 'verify', 'binance'], { encoding: 'utf8', timeout: 60000 });
+t.ok(ctl.status === 0 && /exactly once/.test(ctl.stdout), `bronzectl verify: ${ctl.stdout.trim().split('\n').at(-1)}`, ctl.stderr);
 t.eq(await d.stop(), 0, 'clean stop');
 await checkExactlyOnce('kill -9 after expiry');
 

@@ -1,0 +1,240 @@
+/*
+ * test-ice-merge.c: merging small manifests: when a merge is due, entries
+ * copied as EXISTING with the snapshot ids and sequence numbers their
+ * files were added with, a manifest in another schema left as it is, a
+ * damaged one refused, and the list written without the merged ones.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "avro-read.h"
+#include "ice-merge.h"
+#include "ice-meta.h"
+#include "ice-schema.h"
+#include "json.h"
+#include "tap.h"
+#include "xmalloc.h"
+
+#define NSRC	4
+
+struct fixture {
+	cJSON		*meta;
+	struct buf	 manifest[NSRC + 1];	/* the last: hour-partitioned */
+	struct buf	 list;
+};
+
+/* A table partitioned by day with min-count-to-merge min. */
+static cJSON *
+table(enum config_partition_transform t, const char *min)
+{
+	struct ice_bronze_ids	 ids = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	cJSON			*schema = ice_schema_bronze(CONFIG_VALUE_BINARY);
+	cJSON			*spec = ice_schema_spec(t, &ids);
+	cJSON			*props = cJSON_CreateObject(), *m;
+
+	if (min != NULL)
+		cJSON_AddStringToObject(props, ICE_MERGE_MIN_COUNT, min);
+	m = ice_meta_new("file:///w/t", schema, spec, props, 1000);
+	cJSON_Delete(schema);
+	cJSON_Delete(spec);
+	cJSON_Delete(props);
+	return (m);
+}
+
+/* Manifest i: one file of snapshot 100 + i, day 20000 + i, i + 1 rows. */
+static void
+manifest(struct buf *out, const cJSON *meta, enum config_partition_transform t,
+    int i, struct ice_manifest_info *info)
+{
+	struct ice_data_file	 f;
+	int64_t			 split = 4;
+	char			*path;
+	char			*cause = NULL;
+
+	memset(&f, 0, sizeof f);
+	f.path = xasprintf("file:///w/t/data/f%d.parquet", i);
+	f.part.transform = t;
+	f.part.ordinal = 20000 + i;
+	f.record_count = i + 1;
+	f.file_size = 1000;
+	f.splits = &split;
+	f.nsplits = 1;
+	path = xasprintf("file:///w/t/metadata/m%d.avro", i);
+	TAP_CHECK(ice_manifest_write(out, path, ice_meta_current_schema(meta),
+	    ice_meta_default_spec(meta), t, 100 + i, &f, 1, info,
+	    &cause) == 0);
+	free(path);
+	free(f.path);
+}
+
+/* NSRC day manifests and one hour manifest, listed with seq 1..NSRC+1. */
+static void
+fixture(struct fixture *fx, const char *min)
+{
+	struct ice_manifest_info info;
+	struct buf		 prev = BUF_INIT;
+	cJSON			*hourly = table(CONFIG_PART_HOUR, NULL);
+	char			*cause = NULL;
+	int			 i;
+
+	memset(fx, 0, sizeof *fx);
+	fx->meta = table(CONFIG_PART_DAY, min);
+	for (i = 0; i <= NSRC; i++) {
+		manifest(&fx->manifest[i], i < NSRC ? fx->meta : hourly,
+		    i < NSRC ? CONFIG_PART_DAY : CONFIG_PART_HOUR, i, &info);
+		buf_reset(&fx->list);
+		TAP_CHECK(ice_manifest_list_write(&fx->list, 100 + i, 99 + i,
+		    i + 1, i ? &prev : NULL, NULL, 0, NULL, &info,
+		    &cause) == 0);
+		buf_reset(&prev);
+		buf_append(&prev, fx->list.data, fx->list.len);
+		ice_manifest_info_clear(&info);
+	}
+	buf_free(&prev);
+	cJSON_Delete(hourly);
+}
+
+static void
+fixture_free(struct fixture *fx)
+{
+	int	i;
+
+	for (i = 0; i <= NSRC; i++)
+		buf_free(&fx->manifest[i]);
+	buf_free(&fx->list);
+	cJSON_Delete(fx->meta);
+}
+
+/* Hand each candidate its file, as ice-append reads them. */
+static void
+feed(struct ice_merge *m, struct fixture *fx)
+{
+	size_t	i;
+	int	k;
+
+	for (i = 0; i < m->nsrc; i++) {
+		k = m->src[i].path[strlen(m->src[i].path) - 6] - '0';
+		buf_append(&m->src[i].data, fx->manifest[k].data,
+		    fx->manifest[k].len);
+	}
+}
+
+static void
+test_plan(void)
+{
+	struct fixture	 fx;
+	struct ice_merge m;
+	char		*cause = NULL;
+
+	fixture(&fx, "3");
+	/* the hourly manifest has spec 0 too: a candidate, left out later */
+	TAP_CHECK_INT(ice_merge_plan(&m, fx.meta, &fx.list, &cause), NSRC + 1);
+	TAP_CHECK_INT(m.nsrc ? m.src[0].seq : -1, 1);
+	TAP_CHECK_INT(m.nsrc ? m.src[0].snapshot_id : -1, 100);
+	ice_merge_clear(&m);
+	fixture_free(&fx);
+
+	fixture(&fx, "9");			/* too few */
+	TAP_CHECK_INT(ice_merge_plan(&m, fx.meta, &fx.list, &cause), 0);
+	fixture_free(&fx);
+
+	fixture(&fx, NULL);			/* default 100 */
+	TAP_CHECK_INT(ice_merge_plan(&m, fx.meta, &fx.list, &cause), 0);
+	fixture_free(&fx);
+
+	fixture(&fx, "2");
+	cJSON_AddStringToObject(cJSON_GetObjectItem(fx.meta, "properties"),
+	    ICE_MERGE_ENABLED, "false");
+	TAP_CHECK_INT(ice_merge_plan(&m, fx.meta, &fx.list, &cause), 0);
+	fixture_free(&fx);
+}
+
+static void
+test_write(void)
+{
+	struct fixture		 fx;
+	struct ice_merge	 m;
+	struct ice_manifest_info info;
+	struct avro_reader	*r;
+	struct avro_read_value	*v;
+	struct buf		 list = BUF_INIT;
+	char			*cause = NULL;
+	int64_t			 status, snap, seq, fseq, n = 0;
+	uint64_t		 count = 0;
+
+	fixture(&fx, "3");
+	TAP_CHECK(ice_merge_plan(&m, fx.meta, &fx.list, &cause) > 0);
+	feed(&m, &fx);
+	TAP_CHECK_INT(ice_merge_write(&m, "file:///w/t/metadata/merged.avro",
+	    ice_meta_current_schema(fx.meta), ice_meta_default_spec(fx.meta),
+	    CONFIG_PART_DAY, 999, &cause), NSRC);	/* not the hourly */
+	TAP_CHECK_INT(m.info.existing_files, NSRC);
+	TAP_CHECK_INT(m.info.existing_rows, 1 + 2 + 3 + 4);
+	TAP_CHECK_INT(m.info.min_seq, 1);
+	TAP_CHECK_INT(m.info.added_files, 0);
+	TAP_CHECK(m.info.have_bounds && m.info.lower.ordinal == 20000 &&
+	    m.info.upper.ordinal == 20000 + NSRC - 1);
+	r = avro_reader_open(m.out.data, m.out.len, &cause);
+	TAP_CHECK(r != NULL);
+	while (r != NULL && avro_reader_next(r, &v, &cause) == 1) {
+		TAP_CHECK(avro_read_long(avro_read_field(v, "status", 0),
+		    &status) == 0 && status == 0);
+		TAP_CHECK(avro_read_long(avro_read_field(v, "snapshot_id", 1),
+		    &snap) == 0 && snap == 100 + n);
+		TAP_CHECK(avro_read_long(avro_read_field(v, "sequence_number",
+		    3), &seq) == 0 && seq == n + 1);
+		TAP_CHECK(avro_read_long(avro_read_field(v,
+		    "file_sequence_number", 4), &fseq) == 0 && fseq == n + 1);
+		n++;
+		avro_read_value_free(v);
+	}
+	avro_reader_free(r);
+	TAP_CHECK_INT(n, NSRC);
+
+	/* the new list: the hourly one, the merged one, the new manifest */
+	manifest(&list, fx.meta, CONFIG_PART_DAY, 7, &info);
+	buf_reset(&list);
+	TAP_CHECK(ice_manifest_list_write(&list, 999, 104, 6, &fx.list,
+	    m.merged, m.nmerged, &m.info, &info, &cause) == 0);
+	TAP_CHECK(ice_manifest_list_count(&list, &count, &cause) == 0);
+	TAP_CHECK_INT(count, 3);
+	ice_manifest_info_clear(&info);
+	buf_free(&list);
+	ice_merge_clear(&m);
+	fixture_free(&fx);
+}
+
+static void
+test_damaged(void)
+{
+	struct fixture	 fx;
+	struct ice_merge m;
+	char		*cause = NULL;
+
+	fixture(&fx, "3");
+	TAP_CHECK(ice_merge_plan(&m, fx.meta, &fx.list, &cause) > 0);
+	feed(&m, &fx);
+	m.src[1].data.len -= 20;			/* cut short */
+	TAP_CHECK_INT(ice_merge_write(&m, "file:///w/t/metadata/merged.avro",
+	    ice_meta_current_schema(fx.meta), ice_meta_default_spec(fx.meta),
+	    CONFIG_PART_DAY, 999, &cause), -1);
+	TAP_CHECK(cause != NULL);
+	free(cause);
+	ice_merge_clear(&m);
+	cause = NULL;
+	fx.list.len /= 2;
+	TAP_CHECK_INT(ice_merge_plan(&m, fx.meta, &fx.list, &cause), -1);
+	free(cause);
+	fixture_free(&fx);
+}
+
+static const struct tap_case cases[] = {
+	{ "a merge is due at min-count-to-merge, when enabled", test_plan },
+	{ "EXISTING entries with inherited ids and sequence numbers; the list",
+	    test_write },
+	{ "a damaged manifest or list is refused", test_damaged },
+};
+
+TAP_MAIN(cases)
