@@ -22,6 +22,7 @@
 
 #define ICE_APPEND_ATTEMPTS	10
 #define ICE_APPEND_MAX_LIST	(256 * 1024 * 1024)
+#define ICE_APPEND_MERGE_READS	8	/* manifest reads in flight */
 
 struct ice_append {
 	struct event_base	*base;
@@ -45,6 +46,8 @@ struct ice_append {
 	struct buf		 parent_list;	/* this attempt's parent's */
 	struct ice_merge	 merge;		/* small manifests merged */
 	size_t			 merge_next;	/* next candidate to read */
+	size_t			 merge_pending;	/* reads in flight */
+	char			*merge_error;	/* the first read's failure */
 	char			*merged_path;	/* written, not committed */
 };
 
@@ -336,32 +339,56 @@ ice_append_merge_write(struct ice_append *a)
 	    a->merge.out.len, FILEIO_CREATE_ONLY, ice_append_merged_cb, a);
 }
 
+/* One manifest read for a merge. */
+struct ice_append_read {
+	struct ice_append	*a;
+	size_t			 i;
+};
+
 static void	ice_append_merge_read(struct ice_append *);
 
 static void
 ice_append_merge_read_cb(struct fileio_result *r, void *arg)
 {
-	struct ice_append	*a = arg;
-	struct ice_merge_src	*src = &a->merge.src[a->merge_next];
+	struct ice_append_read	*rd = arg;
+	struct ice_append	*a = rd->a;
 
+	a->merge_pending--;
 	if (r->status != FILEIO_OK) {
-		ice_append_merge_skip(a, r->error);
-		return;
-	}
-	buf_append(&src->data, r->data->data, r->data->len);
-	a->merge_next++;
+		if (a->merge_error == NULL)
+			a->merge_error = xstrdup(r->error);
+	} else
+		buf_append(&a->merge.src[rd->i].data, r->data->data,
+		    r->data->len);
+	free(rd);
 	ice_append_merge_read(a);
 }
 
+/* Read the candidates, a few at a time; then merge, or give up. */
 static void
 ice_append_merge_read(struct ice_append *a)
 {
-	if (a->merge_next == a->merge.nsrc) {
-		ice_append_merge_write(a);
+	struct ice_append_read	*rd;
+	char			*why;
+
+	while (a->merge_error == NULL && a->merge_next < a->merge.nsrc &&
+	    a->merge_pending < ICE_APPEND_MERGE_READS) {
+		rd = xmalloc(sizeof *rd);
+		rd->a = a;
+		rd->i = a->merge_next++;
+		a->merge_pending++;
+		fileio_read(a->fio, a->merge.src[rd->i].path,
+		    ICE_APPEND_MAX_LIST, ice_append_merge_read_cb, rd);
+	}
+	if (a->merge_pending > 0)
+		return;
+	if ((why = a->merge_error) != NULL) {
+		a->merge_error = NULL;
+		ice_append_merge_skip(a, why);
+		free(why);
 		return;
 	}
-	fileio_read(a->fio, a->merge.src[a->merge_next].path,
-	    ICE_APPEND_MAX_LIST, ice_append_merge_read_cb, a);
+	ice_append_merge_write(a);
 }
 
 static void
