@@ -338,7 +338,7 @@ ice_manifest_put_file_record(struct buf *b,
 	avro_put_int(b, info->spec_id);
 	avro_put_int(b, 0);			/* content: data */
 	avro_put_long(b, seq);
-	avro_put_long(b, info->min_seq > 0 ? info->min_seq : seq);
+	avro_put_long(b, info->have_min_seq ? info->min_seq : seq);
 	avro_put_long(b, info->snapshot_id);
 	avro_put_int(b, info->added_files);
 	avro_put_int(b, info->existing_files);

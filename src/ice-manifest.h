@@ -44,7 +44,8 @@ struct ice_manifest_info {
 	int64_t		 added_rows;
 	int32_t		 existing_files;	/* a merged manifest's */
 	int64_t		 existing_rows;
-	int64_t		 min_seq;	/* oldest data sequence; 0: seq */
+	int64_t		 min_seq;	/* oldest data sequence, */
+	int		 have_min_seq;	/* if set; else the list's seq */
 	int		 have_bounds;	/* partition bounds present */
 	struct ice_part_value lower, upper;	/* topics owned */
 };

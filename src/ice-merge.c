@@ -123,7 +123,7 @@ ice_merge_entry(struct ice_merge *m, const struct ice_merge_src *src,
     const uint8_t **p, size_t *left, struct buf *rec, char **cause)
 {
 	struct avro_read_value	*f[5] = { NULL };
-	const uint8_t		*df_start;
+	const uint8_t		*df_start = NULL;
 	int64_t			 status = -1, snap, seq, fseq, rows = 0;
 	int			 i, rc = -1;
 
@@ -134,6 +134,8 @@ ice_merge_entry(struct ice_merge *m, const struct ice_merge_src *src,
 		    cause) == -1)
 			goto out;
 	}
+	if (df_start == NULL)
+		goto out;
 	(void)avro_read_long(f[0], &status);
 	if (avro_read_long(f[1], &snap) == -1)
 		snap = src->snapshot_id;
@@ -155,8 +157,9 @@ ice_merge_entry(struct ice_merge *m, const struct ice_merge_src *src,
 	(void)avro_read_long(avro_read_field(f[4], "record_count", 103), &rows);
 	m->info.existing_files++;
 	m->info.existing_rows += rows;
-	if (m->info.min_seq == 0 || seq < m->info.min_seq)
+	if (!m->info.have_min_seq || seq < m->info.min_seq)
 		m->info.min_seq = seq;
+	m->info.have_min_seq = 1;
 	ice_merge_widen(m, f[4], t);
 	rc = 0;
 out:
