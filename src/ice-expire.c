@@ -2,10 +2,8 @@
  * ice-expire.c: snapshot expiry and metadata-log trimming at commit time
  * (see ice-expire.h for the rules).
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ice-expire.h"
 #include "ice-meta.h"
@@ -28,44 +26,6 @@ ice_expire_int(const cJSON *o, const char *key, int64_t def)
 
 	return (json_get_int64(cJSON_GetObjectItemCaseSensitive(o, key),
 	    &v) == 0 ? v : def);
-}
-
-int64_t
-ice_expire_prop_int(const cJSON *meta, const char *key, int64_t def)
-{
-	const cJSON	*v;
-	char		*end;
-	long long	 n;
-
-	v = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(meta, "properties"), key);
-	if (cJSON_IsNumber(v))
-		return ((int64_t)v->valuedouble);
-	if (!cJSON_IsString(v))
-		return (def);
-	errno = 0;
-	n = strtoll(v->valuestring, &end, 10);
-	if (errno != 0 || end == v->valuestring || *end != '\0')
-		return (def);
-	return (n);
-}
-
-int
-ice_expire_prop_bool(const cJSON *meta, const char *key, int def)
-{
-	const cJSON	*v;
-
-	v = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(meta, "properties"), key);
-	if (cJSON_IsBool(v))
-		return (cJSON_IsTrue(v));
-	if (!cJSON_IsString(v))
-		return (def);
-	if (strcasecmp(v->valuestring, "true") == 0)
-		return (1);
-	if (strcasecmp(v->valuestring, "false") == 0)
-		return (0);
-	return (def);
 }
 
 /* Take the object's member key, adding an empty object if missing. */
@@ -230,7 +190,7 @@ ice_expire_plan(const cJSON *meta, const cJSON *head, int64_t now_ms,
 	size_t			 i, n;
 
 	memset(e, 0, sizeof *e);
-	max_age = ice_expire_prop_int(meta, ICE_EXPIRE_MAX_AGE, -1);
+	max_age = ice_meta_prop_int(meta, ICE_EXPIRE_MAX_AGE, -1);
 	if (max_age < 0)
 		return (0);
 	cutoff = now_ms - max_age;
@@ -239,7 +199,7 @@ ice_expire_plan(const cJSON *meta, const cJSON *head, int64_t now_ms,
 	w.keep = xcalloc(n + 1, sizeof *w.keep);
 	w.seen = cJSON_CreateObject();
 	ice_expire_keep_main(&w, head,
-	    ice_expire_prop_int(meta, ICE_EXPIRE_MIN_KEEP, 1));
+	    ice_meta_prop_int(meta, ICE_EXPIRE_MIN_KEEP, 1));
 	ice_expire_keep_refs(&w, meta);
 	for (i = 0; i < n; i++) {
 		s = ice_meta_index_at(w.ix, (long)i);
@@ -307,11 +267,11 @@ ice_expire_trim_log(cJSON *meta, struct ice_expire *e)
 	int		 del;
 	const char	*file;
 
-	max = ice_expire_prop_int(meta, ICE_EXPIRE_PREV_MAX,
+	max = ice_meta_prop_int(meta, ICE_EXPIRE_PREV_MAX,
 	    ICE_EXPIRE_PREV_DEFAULT);
 	if (max < 1)
 		max = 1;
-	del = ice_expire_prop_bool(meta, ICE_EXPIRE_DELETE_META, 0);
+	del = ice_meta_prop_bool(meta, ICE_EXPIRE_DELETE_META, 0);
 	while (log != NULL && cJSON_GetArraySize(log) > max) {
 		old = cJSON_DetachItemFromArray(log, 0);
 		file = json_object_string(old, "metadata-file");
@@ -326,7 +286,7 @@ ice_expire_due(const cJSON *meta, int64_t now_ms, int64_t *due_ms)
 {
 	int64_t	max_age, slack;
 
-	max_age = ice_expire_prop_int(meta, ICE_EXPIRE_MAX_AGE, -1);
+	max_age = ice_meta_prop_int(meta, ICE_EXPIRE_MAX_AGE, -1);
 	if (max_age < 0 || now_ms < *due_ms)
 		return (0);
 	slack = max_age / 10;

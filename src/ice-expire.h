@@ -68,10 +68,4 @@ int		 ice_expire_due(const cJSON *meta, int64_t now_ms,
 void		 ice_expire_move(struct ice_expire *dst, struct ice_expire *src);
 void		 ice_expire_clear(struct ice_expire *e);
 
-/* A table property as a number or boolean, def when absent or unreadable. */
-int64_t		 ice_expire_prop_int(const cJSON *meta, const char *key,
-		    int64_t def);
-int		 ice_expire_prop_bool(const cJSON *meta, const char *key,
-		    int def);
-
 #endif

@@ -7,7 +7,6 @@
 
 #include "avro.h"
 #include "avro-read.h"
-#include "ice-expire.h"
 #include "ice-merge.h"
 #include "ice-meta.h"
 #include "json.h"
@@ -52,12 +51,12 @@ ice_merge_plan(struct ice_merge *m, const cJSON *meta,
 	int				 rc;
 
 	memset(m, 0, sizeof *m);
-	min_count = ice_expire_prop_int(meta, ICE_MERGE_MIN_COUNT,
+	min_count = ice_meta_prop_int(meta, ICE_MERGE_MIN_COUNT,
 	    ICE_MERGE_MIN_COUNT_DEFAULT);
-	if (!ice_expire_prop_bool(meta, ICE_MERGE_ENABLED, 1) ||
+	if (!ice_meta_prop_bool(meta, ICE_MERGE_ENABLED, 1) ||
 	    parent_list == NULL || min_count < 2)
 		return (0);
-	small = ice_expire_prop_int(meta, ICE_MERGE_TARGET,
+	small = ice_meta_prop_int(meta, ICE_MERGE_TARGET,
 	    ICE_MERGE_TARGET_DEFAULT) / min_count;
 	(void)json_get_int64(cJSON_GetObjectItem(ice_meta_default_spec(meta),
 	    "spec-id"), &spec);

@@ -1,9 +1,11 @@
 /*
  * ice-meta.c: accessors and append updates for Iceberg v2 table metadata.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "ice-meta.h"
@@ -302,6 +304,44 @@ ice_meta_in_main(const cJSON *meta, int64_t id)
 	}
 	ice_meta_index_free(ix);
 	return (found);
+}
+
+int64_t
+ice_meta_prop_int(const cJSON *meta, const char *key, int64_t def)
+{
+	const cJSON	*v;
+	char		*end;
+	long long	 n;
+
+	v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(meta, "properties"), key);
+	if (cJSON_IsNumber(v))
+		return ((int64_t)v->valuedouble);
+	if (!cJSON_IsString(v))
+		return (def);
+	errno = 0;
+	n = strtoll(v->valuestring, &end, 10);
+	if (errno != 0 || end == v->valuestring || *end != '\0')
+		return (def);
+	return (n);
+}
+
+int
+ice_meta_prop_bool(const cJSON *meta, const char *key, int def)
+{
+	const cJSON	*v;
+
+	v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(meta, "properties"), key);
+	if (cJSON_IsBool(v))
+		return (cJSON_IsTrue(v));
+	if (!cJSON_IsString(v))
+		return (def);
+	if (strcasecmp(v->valuestring, "true") == 0)
+		return (1);
+	if (strcasecmp(v->valuestring, "false") == 0)
+		return (0);
+	return (def);
 }
 
 int64_t

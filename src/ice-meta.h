@@ -47,6 +47,11 @@ long		 ice_meta_index_pos(const struct ice_meta_index *, int64_t id);
 const cJSON	*ice_meta_index_at(const struct ice_meta_index *, long pos);
 /* Nonzero if id is main's snapshot or one of its ancestors. */
 int		 ice_meta_in_main(const cJSON *meta, int64_t id);
+/* A table property as a number or boolean, def when absent or unreadable
+ * (Iceberg keeps them as strings). */
+int64_t		 ice_meta_prop_int(const cJSON *meta, const char *key,
+		    int64_t def);
+int		 ice_meta_prop_bool(const cJSON *meta, const char *key, int def);
 /* A random positive 63-bit id no snapshot of meta has. */
 int64_t		 ice_meta_new_snapshot_id(const cJSON *meta);
 

@@ -292,9 +292,9 @@ test_due_and_props(void)
 	TAP_CHECK(ice_expire_due(m, 61000, &due) == 1);
 	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(m, "properties"),
 	    ICE_EXPIRE_MAX_AGE, cJSON_CreateString("2 days"));
-	TAP_CHECK_INT(ice_expire_prop_int(m, ICE_EXPIRE_MAX_AGE, -1), -1);
+	TAP_CHECK_INT(ice_meta_prop_int(m, ICE_EXPIRE_MAX_AGE, -1), -1);
 	TAP_CHECK(ice_expire_due(m, 999999999, &due) == 0);
-	TAP_CHECK(ice_expire_prop_bool(m, "nope", 7) == 7);
+	TAP_CHECK(ice_meta_prop_bool(m, "nope", 7) == 7);
 	cJSON_Delete(m);
 }
 
