@@ -16,6 +16,7 @@
 #include "ice-append.h"
 #include "ice-merge.h"
 #include "ice-meta.h"
+#include "ice-tidy.h"
 #include "json.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -213,24 +214,18 @@ ice_append_delete_cb(struct fileio_result *r, void *arg)
 		log_debug("table maintenance: %s", r->error);
 }
 
-/*
- * Delete what the commit left unreferenced (expired snapshots' manifest
- * lists, old metadata files); one that stays is only an orphan.
- */
+/* Delete what the commit left unreferenced (ice-tidy.h). */
 static void
 ice_append_tidy(struct ice_append *a)
 {
 	struct ice_expire	*o = &a->t->obsolete;
-	size_t			 i;
 
 	if (a->req.stats != NULL)
 		a->req.stats->expired += o->nids;
 	if (o->nids > 0)
 		log_debug("table %s.%s: %zu snapshots expired", a->t->namespace_,
 		    a->t->name, o->nids);
-	for (i = 0; i < o->nfiles; i++)
-		fileio_delete(a->fio, o->files[i], ice_append_delete_cb, NULL);
-	ice_expire_clear(o);
+	ice_tidy(a->fio, o);
 }
 
 static void

@@ -17,6 +17,8 @@ struct ice_expire_walk {
 	signed char		*keep;		/* per position: 1 stays,
 						   -1 expires */
 	cJSON			*seen;		/* {job:{topic:{partition:1}}} */
+	long			*chain;		/* main from the head down: */
+	size_t			 nchain;	/* positions (-1: not in meta) */
 };
 
 static int64_t
@@ -86,15 +88,15 @@ ice_expire_keep_main(struct ice_expire_walk *w, const cJSON *head,
     int64_t min_keep)
 {
 	const cJSON	*node = head;
-	long		*chain = NULL;
 	size_t		 n = 0, floor = 0, i, cap = 0;
 
 	while (node != NULL && n <= ice_meta_index_size(w->ix)) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
-			chain = xreallocarray(chain, cap, sizeof *chain);
+			w->chain = xreallocarray(w->chain, cap,
+			    sizeof *w->chain);
 		}
-		chain[n] = ice_meta_index_pos(w->ix, ice_expire_int(node,
+		w->chain[n] = ice_meta_index_pos(w->ix, ice_expire_int(node,
 		    "snapshot-id", -1));
 		if (ice_expire_holds_newest(w, node))
 			floor = n;
@@ -102,13 +104,39 @@ ice_expire_keep_main(struct ice_expire_walk *w, const cJSON *head,
 		node = ice_meta_index_at(w->ix, ice_meta_index_pos(w->ix,
 		    ice_expire_int(node, "parent-snapshot-id", -1)));
 	}
+	w->nchain = n;
 	if (min_keep > 0 && (size_t)(min_keep - 1) > floor)
 		floor = (size_t)(min_keep - 1);
 	for (i = 0; i < n && i <= floor; i++) {
-		if (chain[i] != -1)
-			w->keep[chain[i]] = 1;
+		if (w->chain[i] != -1)
+			w->keep[w->chain[i]] = 1;
 	}
-	free(chain);
+}
+
+/*
+ * After the expiry is decided: the oldest snapshot kept on main, when the
+ * snapshots kept are exactly main from the head down to it (no tag,
+ * branch or other snapshot outside that line).
+ */
+static void
+ice_expire_boundary(struct ice_expire_walk *w, const cJSON *head,
+    struct ice_expire *e)
+{
+	const cJSON	*c = NULL;
+	const char	*list;
+	size_t		 i, on_main = 0, kept = 0;
+
+	for (i = 0; i < w->nchain; i++) {
+		if (w->chain[i] != -1 && w->keep[w->chain[i]] == -1)
+			break;
+		c = i == 0 ? head : ice_meta_index_at(w->ix, w->chain[i]);
+		on_main += w->chain[i] != -1;
+	}
+	for (i = 0; i < ice_meta_index_size(w->ix); i++)
+		kept += w->keep[i] != -1;
+	if (c != NULL && e->nids > 0 && kept == on_main &&
+	    (list = json_object_string(c, "manifest-list")) != NULL)
+		e->keep_list = xstrdup(list);
 }
 
 /* Keep what other refs name: a tag's snapshot, a branch's ancestry. */
@@ -156,27 +184,32 @@ ice_expire_list_shared(const struct ice_expire_walk *w, const char *file)
 	return (0);
 }
 
+int
+ice_expire_under(const char *location, const char *file)
+{
+	size_t	n;
+
+	if (location == NULL || file == NULL)
+		return (0);
+	n = strlen(location);
+	while (n > 0 && location[n - 1] == '/')
+		n--;
+	return (n > 0 && strncmp(file, location, n) == 0 && file[n] == '/' &&
+	    strstr(file + n, "/../") == NULL);
+}
+
 /* Nonzero if file lies under the table's location. */
 static int
 ice_expire_in_table(const cJSON *meta, const char *file)
 {
-	const char	*loc = json_object_string(meta, "location");
-	size_t		 n;
-
-	if (loc == NULL || file == NULL)
-		return (0);
-	n = strlen(loc);
-	while (n > 0 && loc[n - 1] == '/')
-		n--;
-	return (n > 0 && strncmp(file, loc, n) == 0 && file[n] == '/' &&
-	    strstr(file + n, "/../") == NULL);
+	return (ice_expire_under(json_object_string(meta, "location"), file));
 }
 
 static void
-ice_expire_add_file(struct ice_expire *e, const char *file)
+ice_expire_add(char ***v, size_t *n, const char *file)
 {
-	e->files = xreallocarray(e->files, e->nfiles + 1, sizeof *e->files);
-	e->files[e->nfiles++] = xstrdup(file);
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*v)[(*n)++] = xstrdup(file);
 }
 
 size_t
@@ -185,7 +218,7 @@ ice_expire_plan(const cJSON *meta, const cJSON *head, int64_t now_ms,
 {
 	struct ice_expire_walk	 w;
 	const cJSON		*s;
-	const char		*list;
+	const char		*list, *loc;
 	int64_t			 max_age, cutoff;
 	size_t			 i, n;
 
@@ -194,6 +227,7 @@ ice_expire_plan(const cJSON *meta, const cJSON *head, int64_t now_ms,
 	if (max_age < 0)
 		return (0);
 	cutoff = now_ms - max_age;
+	memset(&w, 0, sizeof w);
 	w.ix = ice_meta_index_new(meta);
 	n = ice_meta_index_size(w.ix);
 	w.keep = xcalloc(n + 1, sizeof *w.keep);
@@ -214,10 +248,14 @@ ice_expire_plan(const cJSON *meta, const cJSON *head, int64_t now_ms,
 		    "manifest-list");
 		if (w.keep[i] == -1 && ice_expire_in_table(meta, list) &&
 		    !ice_expire_list_shared(&w, list))
-			ice_expire_add_file(e, list);
+			ice_expire_add(&e->lists, &e->nlists, list);
 	}
+	ice_expire_boundary(&w, head, e);
+	if ((loc = json_object_string(meta, "location")) != NULL)
+		e->location = xstrdup(loc);
 	cJSON_Delete(w.seen);
 	free(w.keep);
+	free(w.chain);
 	ice_meta_index_free(w.ix);
 	return (e->nids);
 }
@@ -276,7 +314,7 @@ ice_expire_trim_log(cJSON *meta, struct ice_expire *e)
 		old = cJSON_DetachItemFromArray(log, 0);
 		file = json_object_string(old, "metadata-file");
 		if (del && ice_expire_in_table(meta, file))
-			ice_expire_add_file(e, file);
+			ice_expire_add(&e->files, &e->nfiles, file);
 		cJSON_Delete(old);
 	}
 }
@@ -309,11 +347,10 @@ ice_expire_move(struct ice_expire *dst, struct ice_expire *src)
 void
 ice_expire_clear(struct ice_expire *e)
 {
-	size_t	i;
-
-	for (i = 0; i < e->nfiles; i++)
-		free(e->files[i]);
-	free(e->files);
+	xfreev(e->files, e->nfiles);
+	xfreev(e->lists, e->nlists);
+	free(e->keep_list);
+	free(e->location);
 	free(e->ids);
 	memset(e, 0, sizeof *e);
 }

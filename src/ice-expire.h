@@ -15,9 +15,9 @@
  * oldest one that holds, for some job, topic and partition, the newest
  * bronzed.kafka-offsets (restarts read offsets along main's ancestry, which
  * must stay unbroken down to there), any snapshot another ref names, and
- * the ancestry of other branches.  Files the expiry leaves unreferenced are
- * only the expired snapshots' manifest lists: manifests and data files are
- * still part of the table.
+ * the ancestry of other branches.  Files the expiry leaves unreferenced:
+ * the expired snapshots' manifest lists, and manifests only they name
+ * (ice-tidy.h finds and deletes them).  Data files are never deleted.
  */
 #ifndef BRONZE_ICE_EXPIRE_H
 #define BRONZE_ICE_EXPIRE_H
@@ -36,8 +36,18 @@
 struct ice_expire {
 	int64_t		*ids;		/* snapshots to remove */
 	size_t		 nids;
-	char		**files;	/* unreferenced once committed */
+	char		**lists;	/* their manifest lists */
+	size_t		 nlists;
+	char		**files;	/* metadata files the log dropped */
 	size_t		 nfiles;
+	/*
+	 * The manifest list of the oldest snapshot kept on main, set only
+	 * when every snapshot kept descends from it: a manifest the expired
+	 * lists name and it does not is then no longer part of the table
+	 * (merged, or rewritten by an engine).
+	 */
+	char		*keep_list;
+	char		*location;	/* the table's, for what may be deleted */
 };
 
 /*
@@ -67,5 +77,7 @@ int		 ice_expire_due(const cJSON *meta, int64_t now_ms,
 /* Take src's lists into dst (src left empty). */
 void		 ice_expire_move(struct ice_expire *dst, struct ice_expire *src);
 void		 ice_expire_clear(struct ice_expire *e);
+/* Nonzero if file lies under location (a table's: what it may delete). */
+int		 ice_expire_under(const char *location, const char *file);
 
 #endif

@@ -259,9 +259,7 @@ ice_merge_clear(struct ice_merge *m)
 		buf_free(&m->src[i].data);
 	}
 	free(m->src);
-	for (i = 0; i < m->nmerged; i++)
-		free(m->merged[i]);
-	free(m->merged);
+	xfreev(m->merged, m->nmerged);
 	ice_manifest_info_clear(&m->info);
 	buf_free(&m->out);
 	memset(m, 0, sizeof *m);

@@ -58,15 +58,6 @@ verify_busy(void)
 	return (verify_inflight);
 }
 
-static void
-verify_strv_free(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static void
 verify_done(struct verify *v, const char *failure, char *result)
@@ -76,8 +67,8 @@ verify_done(struct verify *v, const char *failure, char *result)
 	v->op->result = result;
 	job_op_finish(v->op, failure, NULL);
 	catalog_table_clear(&v->table);
-	verify_strv_free(v->manifests, v->nmanifests);
-	verify_strv_free(v->files, v->nfiles);
+	xfreev(v->manifests, v->nmanifests);
+	xfreev(v->files, v->nfiles);
 	free(v->runs);
 	free(v);
 	verify_inflight--;

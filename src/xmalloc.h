@@ -20,5 +20,7 @@ char	*xstrndup(const char *, size_t);
 void	*xmemdup(const void *, size_t);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 char	*xvasprintf(const char *, va_list) __attribute__((format(printf, 1, 0)));
+/* Free n strings and the array holding them (NULL is fine). */
+void	 xfreev(char **, size_t);
 
 #endif

@@ -112,6 +112,15 @@ t.ok(big.min_sequence_number === entries.reduce((a, e) => (e.sequence_number < a
   big.existing_rows_count === entries.reduce((a, e) => a + e.data_file.record_count, 0n),
   'its list record: min sequence number and row count of its entries');
 t.ok(entries.some((e) => !seqs.has(String(e.sequence_number))), 'entries of expired snapshots keep their sequence numbers');
+// manifests on disk: exactly those some kept snapshot's list names (the
+// ones merges replaced went with the snapshots that named them)
+const named = new Set();
+for (const s of m.snapshots)
+  for (const r of (await decodeAvro(new URL(s['manifest-list']).pathname)).records) named.add(r.manifest_path);
+const onDisk = files(/-m\d+\.avro$/).map((f) => `file://${META}/${f}`);
+t.eq(onDisk.filter((f) => !named.has(f)).length, 0,
+  `manifests on disk: ${onDisk.length}, none that no kept snapshot names`);
+t.ok([...named].every((f) => onDisk.includes(f)), 'every manifest a kept snapshot names exists');
 await checkExactlyOnce('after expiry and merges');
 
 // 4. kill -9 with expired history: the kept snapshots give the offsets

@@ -142,8 +142,10 @@ test_by_age(void)
 	/* long after: main's head stays all the same */
 	check_plan(m, head, 100 * HOUR, "1,2,3,4,5,6,7,8,9");
 	ice_expire_plan(m, head, 11 * HOUR, &e);
-	TAP_CHECK_INT(e.nfiles, 7);
-	TAP_CHECK_STR(e.nfiles ? e.files[0] : NULL,
+	TAP_CHECK_INT(e.nlists, 7);
+	TAP_CHECK_STR(e.keep_list, LOC "/metadata/snap-8.avro");
+	TAP_CHECK_STR(e.location, LOC);
+	TAP_CHECK_STR(e.nlists ? e.lists[0] : NULL,
 	    LOC "/metadata/snap-1.avro");
 	ice_expire_apply(m, &e);
 	TAP_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(m, "snapshots")),
@@ -222,6 +224,13 @@ test_refs(void)
 	ref(m, "audit", "tag", 2);
 	ref(m, "dev", "branch", 5);		/* keeps 5 and 1..4 */
 	check_plan(m, head, 100 * HOUR, "6,7,8,9");
+	{
+		struct ice_expire	e;
+
+		ice_expire_plan(m, head, 100 * HOUR, &e);
+		TAP_CHECK(e.keep_list == NULL);	/* refs keep others */
+		ice_expire_clear(&e);
+	}
 	cJSON_Delete(m);
 
 	/* off main, without a ref: by age only; its list not in the table */
@@ -235,10 +244,15 @@ test_refs(void)
 
 		ice_expire_plan(m, head, 100 * HOUR, &e);
 		TAP_CHECK_INT(e.nids, 4);	/* 1, 2, 3 and 7 */
-		TAP_CHECK_INT(e.nfiles, 3);	/* not the foreign one */
+		TAP_CHECK_INT(e.nlists, 3);	/* not the foreign one */
+		TAP_CHECK_STR(e.keep_list, LOC "/metadata/snap-4.avro");
+		ice_expire_clear(&e);
+		/* 7 stays, off main: no boundary for orphaned manifests */
+		ice_expire_plan(m, head, 7 * HOUR + 1800 * 1000, &e);
+		TAP_CHECK_INT(e.nids, 3);
+		TAP_CHECK(e.keep_list == NULL);
 		ice_expire_clear(&e);
 	}
-	check_plan(m, head, 7 * HOUR + 1800 * 1000, "1,2,3");
 	cJSON_Delete(m);
 }
 

@@ -2,7 +2,8 @@
  * test-ice-merge.c: merging small manifests: when a merge is due, entries
  * copied as EXISTING with the snapshot ids and sequence numbers their
  * files were added with, a manifest in another schema left as it is, a
- * damaged one refused, and the list written without the merged ones.
+ * damaged one refused, the list written without the merged ones, and
+ * once the old list expires, the merged-away manifests found unreferenced.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "ice-merge.h"
 #include "ice-meta.h"
 #include "ice-schema.h"
+#include "ice-tidy.h"
 #include "json.h"
 #include "tap.h"
 #include "xmalloc.h"
@@ -163,6 +165,8 @@ test_write(void)
 	char			*cause = NULL;
 	int64_t			 status, snap, seq, fseq, n = 0;
 	uint64_t		 count = 0;
+	char			**unref;
+	size_t			 nunref, i;
 
 	fixture(&fx, "3");
 	TAP_CHECK(ice_merge_plan(&m, fx.meta, &fx.list, &cause) > 0);
@@ -201,6 +205,19 @@ test_write(void)
 	TAP_CHECK(ice_manifest_list_count(&list, &count, &cause) == 0);
 	TAP_CHECK_INT(count, 3);
 	ice_manifest_info_clear(&info);
+
+	/* the old list expired: the merged-away manifests go, the rest stay */
+	TAP_CHECK(ice_tidy_unreferenced(&fx.list, 1, &list, "file:///w/t",
+	    &unref, &nunref, &cause) == 0);
+	TAP_CHECK_INT(nunref, NSRC);
+	for (i = 0; i < nunref; i++) {
+		TAP_CHECK(strstr(unref[i], "/m4.avro") == NULL);
+		free(unref[i]);
+	}
+	free(unref);
+	TAP_CHECK(ice_tidy_unreferenced(&fx.list, 1, &list, "file:///x",
+	    &unref, &nunref, &cause) == 0 && nunref == 0);
+	free(unref);
 	buf_free(&list);
 	ice_merge_clear(&m);
 	fixture_free(&fx);
