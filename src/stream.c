@@ -29,9 +29,13 @@
 #define STREAM_MAGIC		0x5354524du
 #define STREAM_RESTART_MAX_S	60
 #define STREAM_SWEEP_FIRST_MS	5000	/* first sweep after RUNNING */
-/* history.expire.max-snapshot-age-ms of the tables bronzed creates: an
- * hour of snapshots (360 at the default interval) */
-#define STREAM_SNAPSHOT_MAX_AGE	"3600000"
+/*
+ * history.expire.max-snapshot-age-ms of the tables bronzed creates, in
+ * checkpoint intervals: about this many snapshots stay (an hour at the
+ * default 10 s), as metadata costs every commit and every query in
+ * proportion to the snapshots it holds.
+ */
+#define STREAM_SNAPSHOTS_KEPT	360
 
 struct stream {
 	uint32_t		 magic;
@@ -748,6 +752,7 @@ stream_start(struct stream *s)
 {
 	struct ice_bronze_ids	 ids = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 	cJSON			*schema, *spec, *props;
+	char			 age[24];
 
 	s->starting = 1;
 	schema = ice_schema_bronze(s->job->cfg->value_type);
@@ -758,8 +763,9 @@ stream_start(struct stream *s)
 	    s->job->cfg->compression == CONFIG_COMPRESS_SNAPPY ? "snappy" :
 	    "uncompressed");
 	/* bounded history on a table committed every few seconds */
-	cJSON_AddStringToObject(props, ICE_EXPIRE_MAX_AGE,
-	    STREAM_SNAPSHOT_MAX_AGE);
+	snprintf(age, sizeof age, "%" PRIu64, (uint64_t)STREAM_SNAPSHOTS_KEPT *
+	    s->d->cfg->checkpoint_interval_ms);
+	cJSON_AddStringToObject(props, ICE_EXPIRE_MAX_AGE, age);
 	cJSON_AddStringToObject(props, ICE_EXPIRE_DELETE_META, "true");
 	s->cat->ops->open(s->cat, &s->table, schema, spec, props,
 	    stream_open_cb, s);

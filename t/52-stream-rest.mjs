@@ -93,13 +93,13 @@ t.ok(sum('bronzed_commit_attempts_total') > 0 && sum('bronzed_catalog_requests_t
 t.eq(await d.stop(), 0, 'SIGTERM: exit 0');
 await checkExactlyOnce('rest catalog');
 
-// 2b. snapshot expiry through the catalog: the table was created with an
-// hour of history; an engine shortens it to 1.5 s (set-properties), then
+// 2b. snapshot expiry through the catalog: the table was created with 360
+// intervals of history; an engine shortens it to 1.5 s (set-properties), then
 // the daemon's commits remove old snapshots in the same request
 await cat.faults('');
 const created = (await viaCatalog('bronze_binance_trades')()).metadata;
-t.eq(created.properties['history.expire.max-snapshot-age-ms'], '3600000',
-  'created through the catalog with history.expire.max-snapshot-age-ms');
+t.eq(created.properties['history.expire.max-snapshot-age-ms'], '360000',
+  'created through the catalog with history.expire.max-snapshot-age-ms (360 intervals of 1 s)');
 const alter = await fetch(`http://127.0.0.1:${port}/v1/wh/namespaces/market_data/tables/bronze_binance_trades`, {
   method: 'POST', signal: AbortSignal.timeout(10000),
   headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },

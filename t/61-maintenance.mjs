@@ -51,7 +51,7 @@ t.ok(await waitCommitted(30000), 'first records committed');
 t.eq(await d.stop(), 0, 'clean stop');
 let m = current();
 t.eq([m.properties['history.expire.max-snapshot-age-ms'], m.properties['write.metadata.delete-after-commit.enabled']],
-  ['3600000', 'true'], 'created with an hour of snapshots and old metadata files deleted');
+  ['36000', 'true'], 'created keeping 360 checkpoint intervals of snapshots, old metadata files deleted');
 
 // 2. an engine shortens both, and asks for manifests to be merged once
 // there are 5 (as ALTER TABLE SET TBLPROPERTIES writes it)
