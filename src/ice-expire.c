@@ -285,13 +285,36 @@ ice_expire_filter(cJSON *meta, const char *key, const struct ice_expire *e)
 	}
 }
 
+/*
+ * The snapshot log loses every entry up to the last expired one, not only
+ * the expired ones: a gap would have time travel answer with the entry
+ * before it for a time when another snapshot was current (Java's
+ * TableMetadata does the same).
+ */
+static void
+ice_expire_filter_log(cJSON *meta, const struct ice_expire *e)
+{
+	cJSON	*log = cJSON_GetObjectItemCaseSensitive(meta, "snapshot-log");
+	cJSON	*el, *last = NULL;
+
+	cJSON_ArrayForEach(el, log) {
+		if (ice_expire_has(e, ice_expire_int(el, "snapshot-id", -1)))
+			last = el;
+	}
+	while (last != NULL && (el = log->child) != NULL) {
+		cJSON_Delete(cJSON_DetachItemViaPointer(log, el));
+		if (el == last)
+			break;
+	}
+}
+
 void
 ice_expire_apply(cJSON *meta, const struct ice_expire *e)
 {
 	if (e->nids == 0)
 		return;
 	ice_expire_filter(meta, "snapshots", e);
-	ice_expire_filter(meta, "snapshot-log", e);
+	ice_expire_filter_log(meta, e);
 	ice_expire_filter(meta, "statistics", e);
 	ice_expire_filter(meta, "partition-statistics", e);
 }

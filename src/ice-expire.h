@@ -58,7 +58,8 @@ struct ice_expire {
  */
 size_t		 ice_expire_plan(const cJSON *meta, const cJSON *head,
 		    int64_t now_ms, struct ice_expire *e);
-/* Remove e's snapshots from meta: snapshots, snapshot-log, statistics. */
+/* Remove e's snapshots from meta: snapshots, statistics, and the
+ * snapshot-log up to the last expired entry (no gaps in the history). */
 void		 ice_expire_apply(cJSON *meta, const struct ice_expire *e);
 /*
  * Trim meta's metadata-log to previous-versions-max, oldest first; when

@@ -229,6 +229,12 @@ test_refs(void)
 
 		ice_expire_plan(m, head, 100 * HOUR, &e);
 		TAP_CHECK(e.keep_list == NULL);	/* refs keep others */
+		/* the log keeps no gap: only what follows the last expired */
+		ice_expire_apply(m, &e);
+		TAP_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(m,
+		    "snapshots")), 6);
+		TAP_CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(m,
+		    "snapshot-log")), 1);
 		ice_expire_clear(&e);
 	}
 	cJSON_Delete(m);
