@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "catalog.h"
+#include "daemon.h"
 #include "fileio.h"
 #include "ice-meta.h"
 #include "json.h"
@@ -92,15 +93,6 @@ catalog_table_clear(struct catalog_table *t)
 	cJSON_Delete(t->meta);
 	ice_expire_clear(&t->obsolete);
 	memset(t, 0, sizeof *t);
-}
-
-static int64_t
-catalog_fs_now_ms(void)
-{
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
 static char *
@@ -462,7 +454,7 @@ catalog_fs_open(struct catalog *c, struct catalog_table *t,
 	struct catalog_fs_op	*op = catalog_fs_op_new(c, t, cb, arg);
 
 	op->create = ice_meta_new(t->location, schema, spec, props,
-	    catalog_fs_now_ms());
+	    daemon_now_ms());
 	catalog_fs_start_load(op);
 }
 
@@ -502,7 +494,7 @@ catalog_fs_commit(struct catalog *c, struct catalog_table *t,
 		    "main moved since the snapshot was built");
 		return;
 	}
-	now = catalog_fs_now_ms();
+	now = daemon_now_ms();
 	op->pending = cJSON_Duplicate(t->meta, 1);
 	ice_meta_add_snapshot(op->pending, cJSON_Duplicate(snapshot, 1),
 	    t->metadata_file, now);

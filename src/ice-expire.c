@@ -21,15 +21,6 @@ struct ice_expire_walk {
 	size_t			 nchain;	/* positions (-1: not in meta) */
 };
 
-static int64_t
-ice_expire_int(const cJSON *o, const char *key, int64_t def)
-{
-	int64_t	v;
-
-	return (json_get_int64(cJSON_GetObjectItemCaseSensitive(o, key),
-	    &v) == 0 ? v : def);
-}
-
 /* Take the object's member key, adding an empty object if missing. */
 static cJSON *
 ice_expire_member(cJSON *o, const char *key)
@@ -96,13 +87,13 @@ ice_expire_keep_main(struct ice_expire_walk *w, const cJSON *head,
 			w->chain = xreallocarray(w->chain, cap,
 			    sizeof *w->chain);
 		}
-		w->chain[n] = ice_meta_index_pos(w->ix, ice_expire_int(node,
+		w->chain[n] = ice_meta_index_pos(w->ix, ice_meta_int(node,
 		    "snapshot-id", -1));
 		if (ice_expire_holds_newest(w, node))
 			floor = n;
 		n++;
 		node = ice_meta_index_at(w->ix, ice_meta_index_pos(w->ix,
-		    ice_expire_int(node, "parent-snapshot-id", -1)));
+		    ice_meta_int(node, "parent-snapshot-id", -1)));
 	}
 	w->nchain = n;
 	if (min_keep > 0 && (size_t)(min_keep - 1) > floor)
@@ -153,14 +144,14 @@ ice_expire_keep_refs(struct ice_expire_walk *w, const cJSON *meta)
 		if (ref->string == NULL || strcmp(ref->string, "main") == 0)
 			continue;
 		type = json_object_string(ref, "type");
-		pos = ice_meta_index_pos(w->ix, ice_expire_int(ref,
+		pos = ice_meta_index_pos(w->ix, ice_meta_int(ref,
 		    "snapshot-id", -1));
 		for (hops = 0; pos != -1 && hops <= ice_meta_index_size(w->ix);
 		    hops++) {
 			w->keep[pos] = 1;
 			if (type == NULL || strcmp(type, "branch") != 0)
 				break;
-			pos = ice_meta_index_pos(w->ix, ice_expire_int(
+			pos = ice_meta_index_pos(w->ix, ice_meta_int(
 			    ice_meta_index_at(w->ix, pos), "parent-snapshot-id",
 			    -1));
 		}
@@ -237,10 +228,10 @@ ice_expire_plan(const cJSON *meta, const cJSON *head, int64_t now_ms,
 	ice_expire_keep_refs(&w, meta);
 	for (i = 0; i < n; i++) {
 		s = ice_meta_index_at(w.ix, (long)i);
-		if (w.keep[i] || ice_expire_int(s, "timestamp-ms", 0) >= cutoff)
+		if (w.keep[i] || ice_meta_int(s, "timestamp-ms", 0) >= cutoff)
 			continue;
 		e->ids = xreallocarray(e->ids, e->nids + 1, sizeof *e->ids);
-		e->ids[e->nids++] = ice_expire_int(s, "snapshot-id", -1);
+		e->ids[e->nids++] = ice_meta_int(s, "snapshot-id", -1);
 		w.keep[i] = -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -280,7 +271,7 @@ ice_expire_filter(cJSON *meta, const char *key, const struct ice_expire *e)
 
 	for (el = a != NULL ? a->child : NULL; el != NULL; el = next) {
 		next = el->next;
-		if (ice_expire_has(e, ice_expire_int(el, "snapshot-id", -1)))
+		if (ice_expire_has(e, ice_meta_int(el, "snapshot-id", -1)))
 			cJSON_Delete(cJSON_DetachItemViaPointer(a, el));
 	}
 }
@@ -298,7 +289,7 @@ ice_expire_filter_log(cJSON *meta, const struct ice_expire *e)
 	cJSON	*el, *last = NULL;
 
 	cJSON_ArrayForEach(el, log) {
-		if (ice_expire_has(e, ice_expire_int(el, "snapshot-id", -1)))
+		if (ice_expire_has(e, ice_meta_int(el, "snapshot-id", -1)))
 			last = el;
 	}
 	while (last != NULL && (el = log->child) != NULL) {

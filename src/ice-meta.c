@@ -13,7 +13,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-static int64_t
+int64_t
 ice_meta_int(const cJSON *obj, const char *key, int64_t dflt)
 {
 	int64_t	v;

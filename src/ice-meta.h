@@ -22,6 +22,8 @@ cJSON		*ice_meta_new(const char *location, const cJSON *schema,
 /* Check the fields bronzed relies on; -1 and *cause naming the field. */
 int		 ice_meta_validate(const cJSON *meta, char **cause);
 
+/* An integer member of obj (64-bit exact), dflt when absent or not one. */
+int64_t		 ice_meta_int(const cJSON *obj, const char *key, int64_t dflt);
 const char	*ice_meta_location(const cJSON *meta);
 const char	*ice_meta_uuid(const cJSON *meta);
 int64_t		 ice_meta_last_seq(const cJSON *meta);
