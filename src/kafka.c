@@ -30,6 +30,7 @@
 struct kafka_part {
 	int		 assigned;
 	int64_t		 next;		/* next offset to deliver, -1 unknown */
+	int64_t		 taken;		/* after the last message taken, or -1 */
 };
 
 struct kafka {
@@ -67,6 +68,14 @@ struct kafka {
 	size_t			 in_cap;
 	int			 taking;	/* inside consume_batch */
 
+	/* librdkafka's own queue limits, and waking its fetcher (kafka_kick) */
+	size_t			 queue_max_bytes;	/* .kbytes, in bytes */
+	size_t			 queue_max_msgs;	/* queued.min.messages */
+	uint64_t		 taken_msgs;
+	uint64_t		 taken_bytes;
+	int			 queue_full;	/* seen near a limit */
+	uint64_t		 kicks;
+
 	int			 paused;
 	int			 closing;
 	int			 closed;
@@ -90,7 +99,7 @@ static const struct kafka_setting kafka_forced[] = {
 
 /* Defaults, overridable by the passthrough lists. */
 static const struct kafka_setting kafka_defaults[] = {
-	{ "queued.max.messages.kbytes", "16384" },
+	{ "queued.max.messages.kbytes", "4096" },
 	{ "auto.offset.reset", "earliest" },
 	{ "partition.assignment.strategy", "range" },
 };
@@ -219,6 +228,18 @@ kafka_conf(struct kafka *k, const struct kafka_options *o, char **cause)
 	rd_kafka_conf_set_stats_cb(conf, kafka_stats_cb);
 	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 	return (conf);
+}
+
+/* A numeric setting as librdkafka will use it (0 if unreadable). */
+static size_t
+kafka_conf_number(rd_kafka_conf_t *conf, const char *key)
+{
+	char	buf[64];
+	size_t	len = sizeof buf;
+
+	if (rd_kafka_conf_get(conf, key, buf, &len) != RD_KAFKA_CONF_OK)
+		return (0);
+	return ((size_t)strtoull(buf, NULL, 10));
 }
 
 /* The wakeup pipe: non-blocking both ends, as librdkafka requires. */
@@ -366,6 +387,9 @@ kafka_new(struct event_base *base, const struct kafka_options *o,
 	k->startup = kafka_startup(o->startup_mode);
 	if ((conf = kafka_conf(k, o, cause)) == NULL)
 		goto fail;
+	k->queue_max_bytes = kafka_conf_number(conf,
+	    "queued.max.messages.kbytes") * 1024;
+	k->queue_max_msgs = kafka_conf_number(conf, "queued.min.messages");
 	k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
 	if (k->rk == NULL) {
 		rd_kafka_conf_destroy(conf);
@@ -512,6 +536,7 @@ kafka_assign_ready(struct kafka *k, char **cause)
 		    kafka_start_offset(&k->pending[i]);
 		part = kafka_part(k, k->pending[i].partition);
 		part->assigned = 1;
+		part->taken = -1;
 		part->next = k->pending[i].start == KAFKA_START_OFFSET ?
 		    k->pending[i].offset : -1;
 	}
@@ -834,9 +859,62 @@ kafka_take(struct kafka *k, size_t max)
 		if (m->err == 0 && !kafka_part(k, m->partition)->assigned) {
 			k->dropped++;
 			rd_kafka_message_destroy(m);
-		} else
-			k->msgs[k->len++] = m;
+			continue;
+		}
+		if (m->err == 0) {
+			kafka_part(k, m->partition)->taken = m->offset + 1;
+			k->taken_msgs++;
+			k->taken_bytes += m->len + m->key_len;
+		}
+		k->msgs[k->len++] = m;
 	}
+}
+
+/*
+ * librdkafka 2.0.2 stops fetching while its queue holds
+ * queued.max.messages.kbytes or queued.min.messages, and looks again only
+ * when its broker thread next wakes: up to a second later, so a catch-up
+ * would run at one queue's worth a second with the loop idle most of the
+ * time (newer versions have fetch.queue.backoff.ms for this).  Once the
+ * queue has been near either limit (before, the count queued before this
+ * round's take) and is drained, seek each partition to the message after
+ * the last one taken.  That is where its fetch stands
+ * anyway: nothing is skipped or read twice (a message still queued would be
+ * dropped by librdkafka and fetched again), and a seek wakes the broker
+ * thread at once.
+ */
+static void
+kafka_kick(struct kafka *k, size_t before)
+{
+	rd_kafka_topic_partition_list_t	*list;
+	rd_kafka_error_t		*error;
+	size_t				 avg, i;
+
+	if (k->taken_msgs == 0)
+		return;
+	avg = (size_t)(k->taken_bytes / k->taken_msgs);
+	if (before * 4 >= k->queue_max_msgs * 3 ||
+	    before * avg * 4 >= k->queue_max_bytes * 3)
+		k->queue_full = 1;
+	if (!k->queue_full || rd_kafka_queue_length(k->queue) > 0 ||
+	    k->paused || k->closing)
+		return;
+	k->queue_full = 0;
+	list = rd_kafka_topic_partition_list_new(0);
+	for (i = 0; i < k->nparts; i++)
+		if (k->parts[i].assigned && k->parts[i].taken >= 0)
+			rd_kafka_topic_partition_list_add(list, k->topic,
+			    (int32_t)i)->offset = k->parts[i].taken;
+	if (list->cnt > 0) {
+		k->kicks++;
+		if ((error = rd_kafka_seek_partitions(k->rk, list, 0)) !=
+		    NULL) {
+			kafka_report(k, 0, "seek: %s",
+			    rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(list);
 }
 
 /* One bounded round of work; re-arm if more is waiting. */
@@ -844,12 +922,14 @@ static void
 kafka_serve(struct kafka *k)
 {
 	size_t	 left = k->len - k->pos;
+	size_t	 queued = rd_kafka_queue_length(k->queue);
 	char	*cause = NULL;
 
 	if (k->paused || k->closing)
 		kafka_take(k, k->opt.batch_max);
 	else if (left < k->opt.batch_max)
 		kafka_take(k, k->opt.batch_max - left);
+	kafka_kick(k, queued);
 	if (k->assign_due && kafka_assign_ready(k, &cause) != 0) {
 		kafka_report(k, 1, "%s", cause);
 		free(cause);
@@ -962,6 +1042,12 @@ uint64_t
 kafka_records(const struct kafka *k)
 {
 	return (k->records);
+}
+
+uint64_t
+kafka_fetch_wakeups(const struct kafka *k)
+{
+	return (k->kicks);
 }
 
 static void

@@ -160,7 +160,7 @@ struct kafka_options {
  * enable.auto.commit=false, enable.auto.offset.store=false, log.queue,
  * enable.partition.eof=false: setting them in the passthrough lists is an
  * error), then job, then global passthrough, then bronzed's defaults:
- * queued.max.messages.kbytes=32768, auto.offset.reset=earliest,
+ * queued.max.messages.kbytes=4096, auto.offset.reset=earliest,
  * partition.assignment.strategy=range, client.id=bronzed-<name>.
  * NULL and *cause (naming the key, never its value) on a bad setting.
  */
@@ -199,6 +199,8 @@ int		 kafka_commit_offsets(struct kafka *,
 size_t		 kafka_positions(struct kafka *, struct kafka_position **out);
 /* Records delivered so far. */
 uint64_t	 kafka_records(const struct kafka *);
+/* Times the fetcher was woken after its queue filled (see kafka.c). */
+uint64_t	 kafka_fetch_wakeups(const struct kafka *);
 /*
  * Leave the group without blocking: revokes go through the revoke
  * callback, no more records are delivered, and the closed callback

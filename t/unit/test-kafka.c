@@ -139,7 +139,11 @@ expect_value(int i, const char **val, size_t *len)
 	}
 }
 
-/* Produce records lo..hi-1 of the main topic (timestamp identifies i). */
+/*
+ * Produce records lo..hi-1 of the main topic (timestamp identifies i), in
+ * batches of 20: the mock answers a fetch with one batch per partition, so
+ * a fetch brings at most 5 records of each.
+ */
 static void
 produce(int lo, int hi)
 {
@@ -171,6 +175,8 @@ produce(int lo, int hi)
 			printf("# produce: %s\n", rd_kafka_err2str(err));
 			rd_kafka_headers_destroy(h);
 		}
+		if ((i - lo) % 20 == 19)
+			rd_kafka_flush(prod, 10000);
 	}
 	rd_kafka_flush(prod, 10000);
 }
@@ -628,6 +634,33 @@ test_pause_resume(void)
 	ctx_done(&c);
 }
 
+/*
+ * A queue of 1 KB: librdkafka stops fetching each time a few records are
+ * queued, and the source wakes it by seeking each partition past the last
+ * record taken.  Hundreds of such seeks: every record still comes once,
+ * in order from offset 0 (without the wakeups each refill would wait for
+ * librdkafka's one-second tick and this would run out of time).
+ */
+static void
+test_small_queue(void)
+{
+	static const int64_t	 zero[NPART];
+	struct config_kv	 kv = { "queued.max.messages.kbytes", "1", 3 };
+	struct config_kvlist	 job = { &kv, 1 };
+	struct ctx		 c;
+	char			*cause = NULL;
+
+	ctx_init(&c, NULL, CONFIG_STARTUP_EARLIEST, &job);
+	if (c.k == NULL)
+		return;
+	c.busy_us = 200;	/* slower than the fetcher: its queue fills */
+	TAP_CHECK_INT(kafka_start(c.k, &cause), 0);
+	expect_from(&c, zero, 40);
+	printf("# %" PRIu64 " fetch wakeups\n", kafka_fetch_wakeups(c.k));
+	TAP_CHECK(kafka_fetch_wakeups(c.k) > 20);
+	ctx_done(&c);
+}
+
 static void
 test_cooperative(void)
 {
@@ -809,6 +842,8 @@ static const struct tap_case cases[] = {
 	{ "group offsets, falling back to earliest", test_group_offsets },
 	{ "latest: only new records; stats", test_latest },
 	{ "pause stops delivery, resume restarts it", test_pause_resume },
+	{ "a 1 KB queue: fetcher woken, every record once",
+	    test_small_queue },
 	{ "cooperative-sticky assignment", test_cooperative },
 	{ "close before the first assignment", test_close_early },
 	{ "close before the first assignment, cooperative, free when closed",
