@@ -312,19 +312,14 @@ ice_append_merged_cb(struct fileio_result *r, void *arg)
 	ice_append_write_list(a, &a->parent_list);
 }
 
-/* Every candidate read: write the merged manifest, then the list. */
+/* Every candidate copied: store the merged manifest, then the list. */
 static void
 ice_append_merge_write(struct ice_append *a)
 {
 	char	*cause = NULL;
 	int	 n;
 
-	a->merged_path = xasprintf("%s/metadata/%s-m%d.avro", a->t->location,
-	    a->uuid, a->attempt);
-	n = ice_merge_write(&a->merge, a->merged_path,
-	    ice_meta_current_schema(a->t->meta),
-	    ice_meta_default_spec(a->t->meta), a->req.transform,
-	    a->snapshot_id, &cause);
+	n = ice_merge_finish(&a->merge, &cause);
 	if (n < 2) {
 		ice_append_merge_skip(a, cause);
 		free(cause);
@@ -347,14 +342,15 @@ ice_append_merge_read_cb(struct fileio_result *r, void *arg)
 {
 	struct ice_append_read	*rd = arg;
 	struct ice_append	*a = rd->a;
+	char			*cause = NULL;
 
 	a->merge_pending--;
-	if (r->status != FILEIO_OK) {
-		if (a->merge_error == NULL)
-			a->merge_error = xstrdup(r->error);
-	} else
-		buf_append(&a->merge.src[rd->i].data, r->data->data,
-		    r->data->len);
+	if (a->merge_error != NULL)
+		;			/* given up: only the reads end */
+	else if (r->status != FILEIO_OK)
+		a->merge_error = xstrdup(r->error);
+	else if (ice_merge_add(&a->merge, rd->i, r->data, &cause) == -1)
+		a->merge_error = cause;
 	free(rd);
 	ice_append_merge_read(a);
 }
@@ -402,6 +398,16 @@ ice_append_parent_cb(struct fileio_result *r, void *arg)
 	    &cause) <= 0) {
 		free(cause);		/* a damaged list fails just below */
 		ice_append_write_list(a, &a->parent_list);
+		return;
+	}
+	a->merged_path = xasprintf("%s/metadata/%s-m%d.avro", a->t->location,
+	    a->uuid, a->attempt);
+	if (ice_merge_begin(&a->merge, a->merged_path,
+	    ice_meta_current_schema(a->t->meta),
+	    ice_meta_default_spec(a->t->meta), a->req.transform,
+	    a->snapshot_id, &cause) == -1) {
+		ice_append_merge_skip(a, cause);
+		free(cause);
 		return;
 	}
 	a->merge_next = 0;

@@ -26,60 +26,90 @@ ice_merge_field(const struct avro_read_value *rec, const char *name,
 	    v : def);
 }
 
+/* Add a list record's manifest to m's candidates. */
 static void
-ice_merge_add_src(struct ice_merge *m, const struct avro_read_value *path,
-    int64_t seq, int64_t snapshot_id)
+ice_merge_add_src(struct ice_merge *m, const struct avro_read_value *rec,
+    int64_t length)
 {
-	struct ice_merge_src	*s;
+	const struct avro_read_value	*path;
+	struct ice_merge_src		*s;
 
+	path = avro_read_field(rec, "manifest_path", 500);
 	m->src = xreallocarray(m->src, m->nsrc + 1, sizeof *m->src);
 	s = &m->src[m->nsrc++];
 	memset(s, 0, sizeof *s);
 	s->path = xstrndup((const char *)path->p, path->len);
-	s->seq = seq;
-	s->snapshot_id = snapshot_id;
+	s->seq = ice_merge_field(rec, "sequence_number", 515, 0);
+	s->snapshot_id = ice_merge_field(rec, "added_snapshot_id", 503, -1);
+	s->length = length;
+	m->bytes += length;
 }
 
+/* A list record for a data manifest of the default spec: its length. */
+static int64_t
+ice_merge_length(const struct avro_read_value *rec, int64_t spec)
+{
+	const struct avro_read_value	*path;
+
+	path = avro_read_field(rec, "manifest_path", 500);
+	if (path == NULL || path->type != AVRO_R_STRING ||
+	    ice_merge_field(rec, "content", 517, 0) != 0 ||
+	    ice_merge_field(rec, "partition_spec_id", 502, -1) != spec)
+		return (-1);
+	return (ice_merge_field(rec, "manifest_length", 501, -1));
+}
+
+/*
+ * Two tiers.  First, manifests under target / min-count (what one or a few
+ * commits write): merged once min-count of them are listed.  Their merges
+ * stop being candidates at that size, so second, manifests from there to
+ * half the target: merged once they add up to the target, into one of
+ * about the target's size, which is never merged again.
+ */
 int
 ice_merge_plan(struct ice_merge *m, const cJSON *meta,
     const struct buf *parent_list, char **cause)
 {
-	struct avro_reader		*r;
-	struct avro_read_value		*v;
-	const struct avro_read_value	*path;
-	int64_t				 min_count, small, spec = 0;
-	int				 rc;
+	struct avro_reader	*r;
+	struct avro_read_value	*v;
+	struct ice_merge	 big;
+	int64_t			 min_count, target, len, spec = 0;
+	int			 rc;
 
 	memset(m, 0, sizeof *m);
+	memset(&big, 0, sizeof big);
 	min_count = ice_meta_prop_int(meta, ICE_MERGE_MIN_COUNT,
 	    ICE_MERGE_MIN_COUNT_DEFAULT);
+	target = ice_meta_prop_int(meta, ICE_MERGE_TARGET,
+	    ICE_MERGE_TARGET_DEFAULT);
 	if (!ice_meta_prop_bool(meta, ICE_MERGE_ENABLED, 1) ||
-	    parent_list == NULL || min_count < 2)
+	    parent_list == NULL || min_count < 2 || target < min_count)
 		return (0);
-	small = ice_meta_prop_int(meta, ICE_MERGE_TARGET,
-	    ICE_MERGE_TARGET_DEFAULT) / min_count;
 	(void)json_get_int64(cJSON_GetObjectItem(ice_meta_default_spec(meta),
 	    "spec-id"), &spec);
 	if ((r = avro_reader_open(parent_list->data, parent_list->len,
 	    cause)) == NULL)
 		return (-1);
 	while ((rc = avro_reader_next(r, &v, cause)) == 1) {
-		path = avro_read_field(v, "manifest_path", 500);
-		if (path != NULL && path->type == AVRO_R_STRING &&
-		    ice_merge_field(v, "content", 517, 0) == 0 &&
-		    ice_merge_field(v, "partition_spec_id", 502, -1) == spec &&
-		    ice_merge_field(v, "manifest_length", 501, small) < small)
-			ice_merge_add_src(m, path, ice_merge_field(v,
-			    "sequence_number", 515, 0), ice_merge_field(v,
-			    "added_snapshot_id", 503, -1));
+		len = ice_merge_length(v, spec);
+		if (len >= 0 && len < target / min_count)
+			ice_merge_add_src(m, v, len);
+		else if (len >= 0 && len < target / 2 && big.bytes < target)
+			ice_merge_add_src(&big, v, len);
 		avro_read_value_free(v);
 	}
 	avro_reader_free(r);
-	if (rc == -1 || (int64_t)m->nsrc < min_count) {
+	if (rc != -1 && (int64_t)m->nsrc < min_count) {
 		ice_merge_clear(m);
-		return (rc == -1 ? -1 : 0);
+		if (big.bytes >= target && big.nsrc >= 2) {
+			*m = big;
+			return ((int)m->nsrc);
+		}
 	}
-	return ((int)m->nsrc);
+	ice_merge_clear(&big);
+	if (rc == -1)
+		ice_merge_clear(m);
+	return (rc == -1 ? -1 : (int)m->nsrc);
 }
 
 /* Widen the merged manifest's bounds with a data_file's partition. */
@@ -170,8 +200,9 @@ out:
 /* Copy src's live entries into w; 1 if its schema is not ours. */
 static int
 ice_merge_copy(struct ice_merge *m, const struct ice_merge_src *src,
-    const char *entry_text, const struct avro_read_schema *entry,
-    enum config_partition_transform t, struct avro_writer *w, char **cause)
+    const struct buf *data, const char *entry_text,
+    const struct avro_read_schema *entry, enum config_partition_transform t,
+    struct avro_writer *w, char **cause)
 {
 	struct avro_file	 f;
 	struct buf		 block = BUF_INIT, rec = BUF_INIT;
@@ -180,7 +211,7 @@ ice_merge_copy(struct ice_merge *m, const struct ice_merge_src *src,
 	uint64_t		 count, i;
 	int			 rc;
 
-	if (avro_file_open(&f, src->data.data, src->data.len, cause) == -1)
+	if (avro_file_open(&f, data->data, data->len, cause) == -1)
 		return (-1);
 	text = avro_file_meta(&f, "avro.schema", &len);
 	if (text == NULL || len != strlen(entry_text) ||
@@ -206,47 +237,76 @@ ice_merge_copy(struct ice_merge *m, const struct ice_merge_src *src,
 }
 
 int
+ice_merge_begin(struct ice_merge *m, const char *path, const cJSON *schema,
+    const cJSON *spec, enum config_partition_transform t, int64_t snapshot_id,
+    char **cause)
+{
+	int64_t	pid = 0;
+
+	buf_reset(&m->out);
+	ice_manifest_info_clear(&m->info);
+	m->t = t;
+	m->w = ice_manifest_writer(&m->out, schema, spec, t, &m->entry_text,
+	    cause);
+	if (m->w != NULL)
+		m->entry = avro_read_schema_parse(m->entry_text,
+		    strlen(m->entry_text), cause);
+	if (m->entry == NULL)
+		return (-1);
+	if (m->entry->type != AVRO_R_RECORD || m->entry->n != 5) {
+		*cause = xstrdup("manifest entry schema: not 5 fields");
+		return (-1);
+	}
+	(void)json_get_int64(cJSON_GetObjectItem(spec, "spec-id"), &pid);
+	m->info.path = xstrdup(path);
+	m->info.spec_id = (int32_t)pid;
+	m->info.snapshot_id = snapshot_id;
+	return (0);
+}
+
+int
+ice_merge_add(struct ice_merge *m, size_t i, const struct buf *data,
+    char **cause)
+{
+	int	rc;
+
+	if (m->w == NULL || m->entry == NULL || i >= m->nsrc) {
+		*cause = xstrdup("merge: not begun");
+		return (-1);
+	}
+	rc = ice_merge_copy(m, &m->src[i], data, m->entry_text, m->entry,
+	    m->t, m->w, cause);
+	if (rc == 0) {
+		m->merged = xreallocarray(m->merged, m->nmerged + 1,
+		    sizeof *m->merged);
+		m->merged[m->nmerged++] = xstrdup(m->src[i].path);
+	}
+	return (rc);
+}
+
+int
+ice_merge_finish(struct ice_merge *m, char **cause)
+{
+	if (m->w == NULL || avro_writer_close(m->w, cause) == -1)
+		return (-1);
+	m->info.length = (int64_t)m->out.len;
+	return ((int)m->nmerged);
+}
+
+int
 ice_merge_write(struct ice_merge *m, const char *path, const cJSON *schema,
     const cJSON *spec, enum config_partition_transform t, int64_t snapshot_id,
     char **cause)
 {
-	struct avro_writer	*w;
-	struct avro_read_schema	*entry = NULL;
-	char			*entry_text = NULL;
-	int64_t			 pid = 0;
-	size_t			 i;
-	int			 rc = 0;
+	size_t	i;
 
-	buf_reset(&m->out);
-	ice_manifest_info_clear(&m->info);
-	w = ice_manifest_writer(&m->out, schema, spec, t, &entry_text, cause);
-	if (w != NULL)
-		entry = avro_read_schema_parse(entry_text, strlen(entry_text),
-		    cause);
-	if (entry == NULL || entry->type != AVRO_R_RECORD || entry->n != 5)
-		rc = -1;
-	for (i = 0; rc != -1 && i < m->nsrc; i++) {
-		rc = ice_merge_copy(m, &m->src[i], entry_text, entry, t, w,
-		    cause);
-		if (rc == 0) {
-			m->merged = xreallocarray(m->merged, m->nmerged + 1,
-			    sizeof *m->merged);
-			m->merged[m->nmerged++] = xstrdup(m->src[i].path);
-		}
-	}
-	if (rc != -1 && avro_writer_close(w, cause) == -1)
-		rc = -1;
-	avro_writer_free(w);
-	avro_read_schema_free(entry);
-	free(entry_text);
-	if (rc == -1)
+	if (ice_merge_begin(m, path, schema, spec, t, snapshot_id,
+	    cause) == -1)
 		return (-1);
-	(void)json_get_int64(cJSON_GetObjectItem(spec, "spec-id"), &pid);
-	m->info.path = xstrdup(path);
-	m->info.length = (int64_t)m->out.len;
-	m->info.spec_id = (int32_t)pid;
-	m->info.snapshot_id = snapshot_id;
-	return ((int)m->nmerged);
+	for (i = 0; i < m->nsrc; i++)
+		if (ice_merge_add(m, i, &m->src[i].data, cause) == -1)
+			return (-1);
+	return (ice_merge_finish(m, cause));
 }
 
 void
@@ -260,6 +320,9 @@ ice_merge_clear(struct ice_merge *m)
 	}
 	free(m->src);
 	xfreev(m->merged, m->nmerged);
+	avro_writer_free(m->w);
+	avro_read_schema_free(m->entry);
+	free(m->entry_text);
 	ice_manifest_info_clear(&m->info);
 	buf_free(&m->out);
 	memset(m, 0, sizeof *m);

@@ -11,7 +11,9 @@
  *
  * Once the parent's list holds min-count data manifests of the default
  * spec smaller than target-size / min-count, they are merged into one (a
- * merged manifest is merged again while it stays that small).  Only
+ * merged manifest is merged again while it stays that small).  Larger
+ * ones, up to half the target, are merged once they add up to the target
+ * (into one of about that size, which stays as it is).  Only
  * manifests whose entry schema is the one bronzed writes for the table's
  * spec are merged: their data_file records are copied byte for byte, as
  * EXISTING entries with explicit snapshot id and sequence numbers (the
@@ -27,6 +29,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "avro.h"
+#include "avro-read.h"
 #include "buf.h"
 #include "config.h"
 #include "ice-manifest.h"
@@ -39,16 +43,24 @@ struct ice_merge_src {
 	char		*path;
 	int64_t		 seq;		/* the list's sequence_number */
 	int64_t		 snapshot_id;	/* the list's added_snapshot_id */
+	int64_t		 length;	/* the list's manifest_length */
 	struct buf	 data;		/* the manifest file, once read */
 };
 
 struct ice_merge {
 	struct ice_merge_src	*src;		/* candidates */
 	size_t			 nsrc;
+	int64_t			 bytes;		/* their lengths, summed */
 	char			**merged;	/* paths of the merged ones */
 	size_t			 nmerged;
 	struct ice_manifest_info info;		/* the merged manifest */
 	struct buf		 out;		/* its file */
+
+	/* while writing (ice_merge_begin to ice_merge_finish) */
+	struct avro_writer	*w;
+	struct avro_read_schema	*entry;		/* bronzed's entry schema */
+	char			*entry_text;
+	enum config_partition_transform t;
 };
 
 /*
@@ -59,12 +71,22 @@ struct ice_merge {
 int	ice_merge_plan(struct ice_merge *m, const cJSON *meta,
 	    const struct buf *parent_list, char **cause);
 /*
- * Merge the candidates read (src[i].data) into the manifest path of
- * snapshot_id: m->out holds the file, m->info its list record, m->merged
- * the paths merged.  Candidates in another schema than bronzed's for
- * (schema, spec, t) are left out.  Returns how many were merged (under
- * two: nothing worth writing), -1 and *cause on a damaged manifest.
+ * Write the merged manifest at path for snapshot_id, one candidate at a
+ * time as each is read, so that neither all of them nor all the work need
+ * be held at once: ice_merge_begin, then ice_merge_add with candidate i's
+ * file (0; 1 if its schema is not bronzed's for (schema, spec, t), so it
+ * is left out; -1 and *cause if damaged), then ice_merge_finish: m->out
+ * holds the file, m->info its list record, m->merged the paths merged;
+ * returns their number (under two: nothing worth writing), -1 on error.
+ * ice_merge_write does all three over the candidates' src[i].data.
  */
+int	ice_merge_begin(struct ice_merge *m, const char *path,
+	    const cJSON *schema, const cJSON *spec,
+	    enum config_partition_transform t, int64_t snapshot_id,
+	    char **cause);
+int	ice_merge_add(struct ice_merge *m, size_t i, const struct buf *data,
+	    char **cause);
+int	ice_merge_finish(struct ice_merge *m, char **cause);
 int	ice_merge_write(struct ice_merge *m, const char *path,
 	    const cJSON *schema, const cJSON *spec,
 	    enum config_partition_transform t, int64_t snapshot_id,

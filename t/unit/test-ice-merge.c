@@ -3,7 +3,8 @@
  * copied as EXISTING with the snapshot ids and sequence numbers their
  * files were added with, a manifest in another schema left as it is, a
  * damaged one refused, the list written without the merged ones, and
- * once the old list expires, the merged-away manifests found unreferenced.
+ * once the old list expires, the merged-away manifests found unreferenced;
+ * the second tier, which merges the merged ones.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -247,11 +248,109 @@ test_damaged(void)
 	fixture_free(&fx);
 }
 
+/* Set a table property (a string, as engines store them). */
+static void
+set_prop(cJSON *meta, const char *key, int64_t v)
+{
+	cJSON	*props = cJSON_GetObjectItem(meta, "properties");
+	char	 text[32];
+
+	snprintf(text, sizeof text, "%" PRId64, v);
+	cJSON_DeleteItemFromObject(props, key);
+	cJSON_AddStringToObject(props, key, text);
+}
+
+/* Candidates of a plan, as the table's target makes them. */
+static int
+plan_with_target(struct fixture *fx, int64_t target, int64_t *bytes)
+{
+	struct ice_merge m;
+	char		*cause = NULL;
+	int		 n;
+
+	set_prop(fx->meta, ICE_MERGE_TARGET, target);
+	n = ice_merge_plan(&m, fx->meta, &fx->list, &cause);
+	*bytes = m.bytes;
+	ice_merge_clear(&m);
+	free(cause);
+	return (n);
+}
+
+/*
+ * The second tier: manifests past target / min-count but under half the
+ * target are merged once they add up to the target, and no more of them
+ * than that; a merged manifest merged again keeps each entry's own
+ * snapshot id and sequence numbers, not those of the list that named it.
+ */
+static void
+test_second_tier(void)
+{
+	struct fixture		 fx;
+	struct ice_merge	 m, again;
+	struct avro_reader	*r;
+	struct avro_read_value	*v;
+	char			*cause = NULL;
+	int64_t			 len, all = 0, bytes, snap, seq, n = 0;
+	int			 i;
+
+	fixture(&fx, "100");		/* never enough for the first tier */
+	len = (int64_t)fx.manifest[0].len;
+	for (i = 0; i <= NSRC; i++)
+		all += (int64_t)fx.manifest[i].len;
+	TAP_CHECK_INT(plan_with_target(&fx, 3 * len - 16, &bytes), 3);
+	TAP_CHECK(bytes >= 3 * len - 16 && bytes < 4 * len);
+	TAP_CHECK_INT(plan_with_target(&fx, all + 1, &bytes), 0);
+	TAP_CHECK_INT(plan_with_target(&fx, len + 16, &bytes), 0); /* >= 1/2 */
+	fixture_free(&fx);
+
+	/* merge once (first tier), then the result twice (second tier) */
+	fixture(&fx, "3");
+	TAP_CHECK(ice_merge_plan(&m, fx.meta, &fx.list, &cause) > 0);
+	feed(&m, &fx);
+	TAP_CHECK_INT(ice_merge_write(&m, "file:///w/t/metadata/m1.avro",
+	    ice_meta_current_schema(fx.meta), ice_meta_default_spec(fx.meta),
+	    CONFIG_PART_DAY, 555, &cause), NSRC);
+	memset(&again, 0, sizeof again);
+	again.src = xcalloc(2, sizeof *again.src);
+	again.nsrc = 2;
+	for (i = 0; i < 2; i++) {
+		again.src[i].path = xstrdup("file:///w/t/metadata/m1.avro");
+		again.src[i].seq = 7;
+		again.src[i].snapshot_id = 555;
+	}
+	TAP_CHECK(ice_merge_begin(&again, "file:///w/t/metadata/m2.avro",
+	    ice_meta_current_schema(fx.meta), ice_meta_default_spec(fx.meta),
+	    CONFIG_PART_DAY, 777, &cause) == 0);
+	for (i = 0; i < 2; i++)
+		TAP_CHECK_INT(ice_merge_add(&again, (size_t)i, &m.out, &cause),
+		    0);
+	TAP_CHECK_INT(ice_merge_finish(&again, &cause), 2);
+	TAP_CHECK_INT(again.info.existing_files, 2 * NSRC);
+	TAP_CHECK_INT(again.info.min_seq, 1);
+	r = avro_reader_open(again.out.data, again.out.len, &cause);
+	TAP_CHECK(r != NULL);
+	while (r != NULL && avro_reader_next(r, &v, &cause) == 1) {
+		TAP_CHECK(avro_read_long(avro_read_field(v, "snapshot_id", 1),
+		    &snap) == 0 && snap == 100 + n % NSRC);
+		TAP_CHECK(avro_read_long(avro_read_field(v, "sequence_number",
+		    3), &seq) == 0 && seq == n % NSRC + 1);
+		n++;
+		avro_read_value_free(v);
+	}
+	avro_reader_free(r);
+	TAP_CHECK_INT(n, 2 * NSRC);
+	ice_merge_clear(&again);
+	ice_merge_clear(&m);
+	fixture_free(&fx);
+}
+
 static const struct tap_case cases[] = {
 	{ "a merge is due at min-count-to-merge, when enabled", test_plan },
 	{ "EXISTING entries with inherited ids and sequence numbers; the list",
 	    test_write },
 	{ "a damaged manifest or list is refused", test_damaged },
+	{ "second tier: merged up to the target; ids kept when merged again",
+	    test_second_tier },
 };
 
 TAP_MAIN(cases)
