@@ -875,10 +875,10 @@ kafka_take(struct kafka *k, size_t max)
  * queued.max.messages.kbytes or queued.min.messages, and looks again only
  * when its broker thread next wakes: up to a second later, so a catch-up
  * would run at one queue's worth a second with the loop idle most of the
- * time (newer versions have fetch.queue.backoff.ms for this).  Once the
- * queue has been near either limit (before, the count queued before this
- * round's take) and is drained, seek each partition to the message after
- * the last one taken.  That is where its fetch stands
+ * time (newer versions have fetch.queue.backoff.ms for this); a resume
+ * too.  Once the queue has been near either limit (before, the count
+ * queued before this round's take), or after a resume, and is drained,
+ * seek each partition to the message after the last one taken.  That is where its fetch stands
  * anyway: nothing is skipped or read twice (a message still queued would be
  * dropped by librdkafka and fetched again), and a seek wakes the broker
  * thread at once.
@@ -890,11 +890,10 @@ kafka_kick(struct kafka *k, size_t before)
 	rd_kafka_error_t		*error;
 	size_t				 avg, i;
 
-	if (k->taken_msgs == 0)
-		return;
-	avg = (size_t)(k->taken_bytes / k->taken_msgs);
-	if (before * 4 >= k->queue_max_msgs * 3 ||
-	    before * avg * 4 >= k->queue_max_bytes * 3)
+	avg = k->taken_msgs > 0 ? (size_t)(k->taken_bytes / k->taken_msgs) : 0;
+	if ((k->queue_max_msgs > 0 && before * 4 >= k->queue_max_msgs * 3) ||
+	    (k->queue_max_bytes > 0 &&
+	    before * avg * 4 >= k->queue_max_bytes * 3))
 		k->queue_full = 1;
 	if (!k->queue_full || rd_kafka_queue_length(k->queue) > 0 ||
 	    k->paused || k->closing)
@@ -956,6 +955,8 @@ kafka_resume(struct kafka *k)
 		return;
 	k->paused = 0;
 	kafka_pause_list(k, NULL, 0);
+	/* librdkafka would notice the resume at its next wakeup only */
+	k->queue_full = 1;
 	kafka_again(k);
 }
 

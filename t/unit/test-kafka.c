@@ -616,6 +616,7 @@ test_pause_resume(void)
 	static const int64_t	 zero[NPART];
 	struct ctx		 c;
 	char			*cause = NULL;
+	uint64_t		 wakeups;
 	int			 before;
 
 	ctx_init(&c, NULL, CONFIG_STARTUP_EARLIEST, NULL);
@@ -628,9 +629,12 @@ test_pause_resume(void)
 	run_for(&c, 800);
 	before = c.got;
 	TAP_CHECK_INT(before, 500);
+	wakeups = kafka_fetch_wakeups(c.k);
 	kafka_resume(c.k);
 	TAP_CHECK(!kafka_paused(c.k));
 	expect_from(&c, zero, 40);
+	/* the fetcher was woken for the resume, not left to its next tick */
+	TAP_CHECK(kafka_fetch_wakeups(c.k) > wakeups);
 	ctx_done(&c);
 }
 
