@@ -540,13 +540,19 @@ json_add_int64(cJSON *obj, const char *key, int64_t v)
 	return (item);
 }
 
+/* A string, escaped; runs of plain bytes are copied at once. */
 static void
 json_print_string(struct buf *b, const char *s)
 {
-	const unsigned char	*p;
+	const unsigned char	*p = (const unsigned char *)s, *run;
 
 	buf_putc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+	for (;;) {
+		for (run = p; *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+			;
+		buf_append(b, run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
 		switch (*p) {
 		case '"':
 			buf_puts(b, "\\\"");
@@ -564,11 +570,9 @@ json_print_string(struct buf *b, const char *s)
 			buf_puts(b, "\\t");
 			break;
 		default:
-			if (*p < 0x20)
-				buf_printf(b, "\\u%04x", *p);
-			else
-				buf_putc(b, *p);
+			buf_printf(b, "\\u%04x", *p);
 		}
+		p++;
 	}
 	buf_putc(b, '"');
 }
