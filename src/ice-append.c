@@ -48,8 +48,8 @@ struct ice_append {
 	struct ice_merge	 merge;		/* small manifests merged */
 	size_t			 merge_next;	/* next candidate to read */
 	size_t			 merge_pending;	/* reads in flight */
-	char			*merge_error;	/* the first read's failure */
-	char			*merged_path;	/* written, not committed */
+	char			*merge_error;	/* the first failure */
+	char			*merged_path;	/* being written, not committed */
 };
 
 static void	ice_append_attempt(struct ice_append *);

@@ -30,7 +30,7 @@
 struct kafka_part {
 	int		 assigned;
 	int64_t		 next;		/* next offset to deliver, -1 unknown */
-	int64_t		 taken;		/* after the last message taken, or -1 */
+	int64_t		 taken;		/* after the last one taken, or -1 */
 };
 
 struct kafka {
@@ -68,9 +68,9 @@ struct kafka {
 	size_t			 in_cap;
 	int			 taking;	/* inside consume_batch */
 
-	/* librdkafka's own queue limits, and waking its fetcher (kafka_kick) */
-	size_t			 queue_max_bytes;	/* .kbytes, in bytes */
-	size_t			 queue_max_msgs;	/* queued.min.messages */
+	/* librdkafka's queue limits, and waking its fetcher (kafka_kick) */
+	size_t			 queue_max_bytes; /* .kbytes, in bytes */
+	size_t			 queue_max_msgs; /* queued.min.messages */
 	uint64_t		 taken_msgs;
 	uint64_t		 taken_bytes;
 	int			 queue_full;	/* seen near a limit */
@@ -875,13 +875,13 @@ kafka_take(struct kafka *k, size_t max)
  * queued.max.messages.kbytes or queued.min.messages, and looks again only
  * when its broker thread next wakes: up to a second later, so a catch-up
  * would run at one queue's worth a second with the loop idle most of the
- * time (newer versions have fetch.queue.backoff.ms for this); a resume
- * too.  Once the queue has been near either limit (before, the count
- * queued before this round's take), or after a resume, and is drained,
- * seek each partition to the message after the last one taken.  That is where its fetch stands
- * anyway: nothing is skipped or read twice (a message still queued would be
- * dropped by librdkafka and fetched again), and a seek wakes the broker
- * thread at once.
+ * time (newer versions have fetch.queue.backoff.ms for this).  A resume
+ * is noticed as late.  Once the queue has been near either limit (before:
+ * what was queued before this round's take), or after a resume, and it is
+ * drained, seek each partition to the message after the last one taken.
+ * That is where its fetch stands anyway: nothing is skipped or read twice
+ * (a message still queued would be dropped by librdkafka and fetched
+ * again), and a seek wakes the broker thread at once.
  */
 static void
 kafka_kick(struct kafka *k, size_t before)
