@@ -50,22 +50,45 @@ struct ice_append {
 	size_t			 merge_pending;	/* reads in flight */
 	char			*merge_error;	/* the first failure */
 	char			*merged_path;	/* being written, not committed */
+	/* the last commit of this attempt: refused, or may yet apply */
+	int			 refused;
+	int			 unsure;
 };
 
 static void	ice_append_attempt(struct ice_append *);
 static void	ice_append_delete_cb(struct fileio_result *, void *);
 
-/* Forget this attempt's merge; a merged manifest written goes. */
+/*
+ * Forget this attempt's merge; a merged manifest written goes, unless the
+ * attempt's commit may yet apply (as Iceberg does on an unknown commit
+ * state: a request that timed out can still be applied by the catalog,
+ * and the snapshot would then name what was deleted).
+ */
 static void
 ice_append_merge_clear(struct ice_append *a)
 {
-	if (a->merged_path != NULL)
+	if (a->merged_path != NULL && !a->unsure)
 		fileio_delete(a->fio, a->merged_path, ice_append_delete_cb,
 		    NULL);
 	free(a->merged_path);
 	a->merged_path = NULL;
 	ice_merge_clear(&a->merge);
 	buf_free(&a->parent_list);
+}
+
+/*
+ * Before another attempt or giving up: the files of a commit the catalog
+ * refused go (nothing names them; left, they would accumulate wherever
+ * writers contend), those of a commit that may yet apply stay.
+ */
+static void
+ice_append_forget(struct ice_append *a)
+{
+	if (a->refused && a->list_path != NULL)
+		fileio_delete(a->fio, a->list_path, ice_append_delete_cb,
+		    NULL);
+	ice_append_merge_clear(a);
+	a->refused = a->unsure = 0;
 }
 
 static void
@@ -80,7 +103,7 @@ ice_append_done(struct ice_append *a, enum catalog_status st,
 		free(a->merged_path);
 		a->merged_path = NULL;
 	}
-	ice_append_merge_clear(a);
+	ice_append_forget(a);
 	if (a->timer != NULL)
 		event_free(a->timer);
 	ice_manifest_info_clear(&a->info);
@@ -233,6 +256,8 @@ ice_append_commit_cb(enum catalog_status st, const char *cause, void *arg)
 {
 	struct ice_append	*a = arg;
 
+	a->refused = st == CATALOG_CONFLICT;
+	a->unsure = st == CATALOG_UNKNOWN;
 	if (a->req.stats != NULL && st == CATALOG_CONFLICT)
 		a->req.stats->conflicts++;
 	else if (a->req.stats != NULL && st == CATALOG_UNKNOWN)
@@ -464,7 +489,7 @@ ice_append_attempt(struct ice_append *a)
 		ice_append_done(a, CATALOG_OK, NULL);
 		return;
 	}
-	ice_append_merge_clear(a);	/* built on an older parent */
+	ice_append_forget(a);		/* built on an older parent */
 	if (ice_append_fenced(a, &msg) == -1) {
 		if (a->req.stats != NULL)
 			a->req.stats->fenced++;

@@ -174,4 +174,10 @@ t.eq([rows2.length, keys2.size], [2 * N * 2 * ROWS, 2 * N * 2 * ROWS],
   'every row of both writers exactly once');
 const versions = readdirSync(path.join(dir, 'market_data/bronze_two/metadata')).filter((f) => /^v\d+\.metadata\.json$/.test(f));
 t.eq(versions.length, 2 * N + 1, 'one metadata version per commit, plus the creation');
+// a commit the other writer beat is refused; its manifest list goes with it
+const lists2 = readdirSync(path.join(dir, 'market_data/bronze_two/metadata')).filter((f) => /^snap-.*\.avro$/.test(f));
+const attempts = new Set(lists2.map((f) => f.split('-')[1]));
+t.diag(`${lists2.length} manifest lists on disk for ${attempts.size} snapshots`);
+t.eq(lists2.sort(), meta2.snapshots.map((s) => path.basename(s['manifest-list'])).sort(),
+  'manifest lists on disk: exactly those the snapshots name (refused attempts left none)');
 await t.done();
