@@ -641,7 +641,7 @@ test_pause_resume(void)
 /*
  * A queue of 1 KB: librdkafka stops fetching each time a few records are
  * queued, and the source wakes it by seeking each partition past the last
- * record taken.  Hundreds of such seeks: every record still comes once,
+ * record taken.  Dozens of such seeks: every record still comes once,
  * in order from offset 0 (without the wakeups each refill would wait for
  * librdkafka's one-second tick and this would run out of time).
  */
