@@ -293,31 +293,13 @@ ice_merge_finish(struct ice_merge *m, char **cause)
 	return ((int)m->nmerged);
 }
 
-int
-ice_merge_write(struct ice_merge *m, const char *path, const cJSON *schema,
-    const cJSON *spec, enum config_partition_transform t, int64_t snapshot_id,
-    char **cause)
-{
-	size_t	i;
-
-	if (ice_merge_begin(m, path, schema, spec, t, snapshot_id,
-	    cause) == -1)
-		return (-1);
-	for (i = 0; i < m->nsrc; i++)
-		if (ice_merge_add(m, i, &m->src[i].data, cause) == -1)
-			return (-1);
-	return (ice_merge_finish(m, cause));
-}
-
 void
 ice_merge_clear(struct ice_merge *m)
 {
 	size_t	i;
 
-	for (i = 0; i < m->nsrc; i++) {
+	for (i = 0; i < m->nsrc; i++)
 		free(m->src[i].path);
-		buf_free(&m->src[i].data);
-	}
 	free(m->src);
 	xfreev(m->merged, m->nmerged);
 	avro_writer_free(m->w);

@@ -44,7 +44,6 @@ struct ice_merge_src {
 	int64_t		 seq;		/* the list's sequence_number */
 	int64_t		 snapshot_id;	/* the list's added_snapshot_id */
 	int64_t		 length;	/* the list's manifest_length */
-	struct buf	 data;		/* the manifest file, once read */
 };
 
 struct ice_merge {
@@ -78,7 +77,6 @@ int	ice_merge_plan(struct ice_merge *m, const cJSON *meta,
  * is left out; -1 and *cause if damaged), then ice_merge_finish: m->out
  * holds the file, m->info its list record, m->merged the paths merged;
  * returns their number (under two: nothing worth writing), -1 on error.
- * ice_merge_write does all three over the candidates' src[i].data.
  */
 int	ice_merge_begin(struct ice_merge *m, const char *path,
 	    const cJSON *schema, const cJSON *spec,
@@ -87,10 +85,6 @@ int	ice_merge_begin(struct ice_merge *m, const char *path,
 int	ice_merge_add(struct ice_merge *m, size_t i, const struct buf *data,
 	    char **cause);
 int	ice_merge_finish(struct ice_merge *m, char **cause);
-int	ice_merge_write(struct ice_merge *m, const char *path,
-	    const cJSON *schema, const cJSON *spec,
-	    enum config_partition_transform t, int64_t snapshot_id,
-	    char **cause);
 void	ice_merge_clear(struct ice_merge *m);
 
 #endif

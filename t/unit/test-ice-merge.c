@@ -110,18 +110,31 @@ fixture_free(struct fixture *fx)
 	cJSON_Delete(fx->meta);
 }
 
-/* Hand each candidate its file, as ice-append reads them. */
-static void
-feed(struct ice_merge *m, struct fixture *fx)
+/*
+ * Merge the planned candidates into path for snapshot id, handing each its
+ * file as ice-append does when the read completes (candidate cut, if not
+ * -1, with its last 20 bytes missing).  ice_merge_finish's answer, or -1.
+ */
+static int
+merge(struct ice_merge *m, struct fixture *fx, const char *path, int64_t id,
+    long cut, char **cause)
 {
-	size_t	i;
-	int	k;
+	struct buf	 file;
+	size_t		 i;
+	int		 k;
 
+	if (ice_merge_begin(m, path, ice_meta_current_schema(fx->meta),
+	    ice_meta_default_spec(fx->meta), CONFIG_PART_DAY, id, cause) == -1)
+		return (-1);
 	for (i = 0; i < m->nsrc; i++) {
 		k = m->src[i].path[strlen(m->src[i].path) - 6] - '0';
-		buf_append(&m->src[i].data, fx->manifest[k].data,
-		    fx->manifest[k].len);
+		file = fx->manifest[k];
+		if ((long)i == cut)
+			file.len -= 20;
+		if (ice_merge_add(m, i, &file, cause) == -1)
+			return (-1);
 	}
+	return (ice_merge_finish(m, cause));
 }
 
 static void
@@ -171,10 +184,8 @@ test_write(void)
 
 	fixture(&fx, "3");
 	TAP_CHECK(ice_merge_plan(&m, fx.meta, &fx.list, &cause) > 0);
-	feed(&m, &fx);
-	TAP_CHECK_INT(ice_merge_write(&m, "file:///w/t/metadata/merged.avro",
-	    ice_meta_current_schema(fx.meta), ice_meta_default_spec(fx.meta),
-	    CONFIG_PART_DAY, 999, &cause), NSRC);	/* not the hourly */
+	TAP_CHECK_INT(merge(&m, &fx, "file:///w/t/metadata/merged.avro", 999,
+	    -1, &cause), NSRC);			/* not the hourly */
 	TAP_CHECK_INT(m.info.existing_files, NSRC);
 	TAP_CHECK_INT(m.info.existing_rows, 1 + 2 + 3 + 4);
 	TAP_CHECK_INT(m.info.min_seq, 1);
@@ -233,11 +244,8 @@ test_damaged(void)
 
 	fixture(&fx, "3");
 	TAP_CHECK(ice_merge_plan(&m, fx.meta, &fx.list, &cause) > 0);
-	feed(&m, &fx);
-	m.src[1].data.len -= 20;			/* cut short */
-	TAP_CHECK_INT(ice_merge_write(&m, "file:///w/t/metadata/merged.avro",
-	    ice_meta_current_schema(fx.meta), ice_meta_default_spec(fx.meta),
-	    CONFIG_PART_DAY, 999, &cause), -1);
+	TAP_CHECK_INT(merge(&m, &fx, "file:///w/t/metadata/merged.avro", 999,
+	    1, &cause), -1);			/* candidate 1 cut short */
 	TAP_CHECK(cause != NULL);
 	free(cause);
 	ice_merge_clear(&m);
@@ -306,10 +314,8 @@ test_second_tier(void)
 	/* merge once (first tier), then the result twice (second tier) */
 	fixture(&fx, "3");
 	TAP_CHECK(ice_merge_plan(&m, fx.meta, &fx.list, &cause) > 0);
-	feed(&m, &fx);
-	TAP_CHECK_INT(ice_merge_write(&m, "file:///w/t/metadata/m1.avro",
-	    ice_meta_current_schema(fx.meta), ice_meta_default_spec(fx.meta),
-	    CONFIG_PART_DAY, 555, &cause), NSRC);
+	TAP_CHECK_INT(merge(&m, &fx, "file:///w/t/metadata/m1.avro", 555, -1,
+	    &cause), NSRC);
 	memset(&again, 0, sizeof again);
 	again.src = xcalloc(2, sizeof *again.src);
 	again.nsrc = 2;
