@@ -4,8 +4,12 @@
  * The disk work (writes, fsync, renames, directory walks) runs on the
  * fileio's worker thread, one operation at a time in submission order, so
  * the loop never waits for the disk; results come back through
- * fileio_complete() as with S3.  A writer's appends are written from the
- * loop (into the page cache); its close does the fsync on the thread.
+ * fileio_complete() as with S3.  A writer's appends are gathered on the
+ * loop and written by the thread in pieces of FILEIO_LOCAL_PIECE (a write
+ * into the page cache can stall for milliseconds under writeback; 4 MB
+ * row groups took 5-15 ms on the loop); past FILEIO_LOCAL_BACKLOG bytes
+ * not yet written, append asks the caller to pause.  The close writes the
+ * rest and does the fsync on the thread.
  * Files appear atomically: write a temp file in the target directory,
  * fsync it, rename (or link(2) for create-only, which fails with EEXIST if
  * the target exists; renameat2 RENAME_NOREPLACE where there are no hard
@@ -30,13 +34,31 @@
 #include "xmalloc.h"
 
 #define FILEIO_TMP_MARK	".tmp-"
+#define FILEIO_LOCAL_PIECE	((size_t)1 << 20)	/* bytes per write job */
+#define FILEIO_LOCAL_BACKLOG	((size_t)8 << 20)	/* unwritten: pause */
+
+struct fileio_local_writer;
+
+/*
+ * What a writer shares with its write jobs, which may finish after the
+ * writer was closed and freed: the loop's count of bytes not yet written,
+ * and the thread's errno of the first failed write (read by the close job,
+ * which runs after every write).  Freed by whichever lets go last.
+ */
+struct fileio_local_flow {
+	struct fileio_local_writer *lw;		/* NULL once closed */
+	size_t			 unwritten;	/* loop */
+	int			 refs;		/* loop */
+	int			 error;		/* thread */
+};
 
 struct fileio_local_writer {
 	struct fileio_writer	 w;	/* first */
 	char			*path;
 	char			*tmp;
 	int			 fd;
-	int			 error;	/* errno of a failed write */
+	struct buf		 piece;	/* appends not yet handed over */
+	struct fileio_local_flow *flow;
 };
 
 /* The path part of a file: URL or plain path. */
@@ -185,7 +207,9 @@ enum fileio_local_op {
 	FILEIO_LOCAL_REMOVE,
 	FILEIO_LOCAL_LIST,
 	FILEIO_LOCAL_SWEEP,
-	FILEIO_LOCAL_CLOSE,	/* a writer's temp file: fsync, publish */
+	FILEIO_LOCAL_WRITE,	/* a piece of a writer's appends */
+	FILEIO_LOCAL_CLOSE,	/* a writer's temp file: the rest, fsync,
+				   publish */
 	FILEIO_LOCAL_ABORT	/* a writer's temp file: remove */
 };
 
@@ -207,9 +231,9 @@ struct fileio_local_job {
 	char			**live;		/* sweep: open writers' URLs */
 	size_t			 nlive;
 	char			*tmp;		/* close, abort */
-	int			 fd;		/* close */
-	int			 error;		/* close: errno of a failed
-						   append */
+	int			 fd;		/* close, abort */
+	int			 wfd;		/* write: the writer's fd */
+	struct fileio_local_flow *flow;		/* write, close, abort */
 	struct fileio_result	 res;		/* the outcome */
 	char			*why;		/* res.error's text */
 };
@@ -472,17 +496,34 @@ fileio_local_do_sweep(struct fileio_local_job *j)
 	free(dir);
 }
 
-/* A closed writer's temp file: make it durable and give it its name. */
+/* A piece of a writer's appends; the first failure stops the rest. */
+static void
+fileio_local_do_write(struct fileio_local_job *j)
+{
+	if (j->flow->error != 0)
+		return;
+	if (fileio_local_write_all(j->wfd, j->data.data, j->data.len) != 0) {
+		j->flow->error = errno;
+		fileio_local_job_errno(j, "write", j->path);
+	}
+}
+
+/* A closed writer's temp file: the rest, durable, under its name. */
 static void
 fileio_local_do_close(struct fileio_local_job *j)
 {
-	if (j->error == 0 && fsync(j->fd) != 0)
-		j->error = errno;
+	int	error = j->flow->error;
+
+	if (error == 0 && fileio_local_write_all(j->fd, j->data.data,
+	    j->data.len) != 0)
+		error = errno;
+	if (error == 0 && fsync(j->fd) != 0)
+		error = errno;
 	close(j->fd);
 	j->fd = -1;
-	if (j->error != 0) {
+	if (error != 0) {
 		unlink(j->tmp);
-		errno = j->error;
+		errno = error;
 		fileio_local_job_errno(j, "write", j->path);
 	} else if (fileio_local_publish(j->tmp, j->path, 0) != 0)
 		fileio_local_job_errno(j, "rename to", j->path);
@@ -512,6 +553,9 @@ fileio_local_run(void *arg)
 	case FILEIO_LOCAL_SWEEP:
 		fileio_local_do_sweep(j);
 		break;
+	case FILEIO_LOCAL_WRITE:
+		fileio_local_do_write(j);
+		break;
 	case FILEIO_LOCAL_CLOSE:
 		fileio_local_do_close(j);
 		break;
@@ -521,6 +565,31 @@ fileio_local_run(void *arg)
 	}
 }
 
+/* Let go of a writer's flow; the last one out frees it. */
+static void
+fileio_local_flow_put(struct fileio_local_flow *flow)
+{
+	if (flow != NULL && --flow->refs == 0)
+		free(flow);
+}
+
+/* A piece written (or not): account for it, tell the writer if open. */
+static void
+fileio_local_written(struct fileio_local_job *j)
+{
+	struct fileio_local_flow	*flow = j->flow;
+	struct fileio_local_writer	*lw = flow->lw;
+
+	flow->unwritten -= j->data.len;
+	if (lw == NULL || fileio_closing(j->fio))
+		return;
+	if (j->why != NULL)
+		fileio_writer_fail(&lw->w, "%s", j->why);
+	if (j->why != NULL ||
+	    flow->unwritten + lw->piece.len < FILEIO_LOCAL_BACKLOG)
+		fileio_writer_drained(&lw->w);
+}
+
 /* Back on the loop: hand the outcome to the caller, free the job. */
 static void
 fileio_local_done(void *arg)
@@ -528,11 +597,14 @@ fileio_local_done(void *arg)
 	struct fileio_local_job	*j = arg;
 	size_t			 i;
 
-	if (!fileio_closing(j->fio)) {
+	if (j->op == FILEIO_LOCAL_WRITE)
+		fileio_local_written(j);
+	else if (!fileio_closing(j->fio)) {
 		j->res.error = j->why;
 		j->res.data = j->op == FILEIO_LOCAL_READ ? &j->data : NULL;
 		fileio_complete(j->fio, j->cb, j->arg, &j->res);
 	}
+	fileio_local_flow_put(j->flow);
 	fileio_entries_free(j->res.entries, j->res.nentries);
 	for (i = 0; i < j->nlive; i++)
 		free(j->live[i]);
@@ -649,37 +721,52 @@ fileio_local_open(struct fileio *fio, const char *url, char **cause)
 	lw->path = xstrdup(path);
 	lw->tmp = tmp;
 	lw->fd = fd;
+	buf_init(&lw->piece);
+	lw->flow = xcalloc(1, sizeof *lw->flow);
+	lw->flow->lw = lw;
+	lw->flow->refs = 1;
 	return (&lw->w);
+}
+
+/* A job for the writer's temp file, holding a reference to its flow. */
+static struct fileio_local_job *
+fileio_local_writer_job(struct fileio_local_writer *lw,
+    enum fileio_local_op op, fileio_cb cb, void *arg)
+{
+	struct fileio_local_job	*j;
+
+	j = fileio_local_job(lw->w.fio, op, lw->path, cb, arg);
+	j->flow = lw->flow;
+	j->flow->refs++;
+	j->data = lw->piece;		/* moved */
+	buf_init(&lw->piece);
+	lw->flow->unwritten += j->data.len;
+	return (j);
 }
 
 static int
 fileio_local_append(struct fileio_writer *w, const void *data, size_t len)
 {
 	struct fileio_local_writer	*lw = (struct fileio_local_writer *)w;
+	struct fileio_local_job		*j;
 
-	if (lw->error != 0)
+	if (w->error != NULL)
 		return (-1);
-	if (fileio_local_write_all(lw->fd, data, len) != 0) {
-		lw->error = errno;
-		fileio_writer_fail(w, "write %s: %s", lw->path,
-		    strerror(lw->error));
-		return (-1);
+	if (lw->piece.cap == 0)
+		buf_reserve(&lw->piece, FILEIO_LOCAL_PIECE);
+	buf_append(&lw->piece, data, len);
+	if (lw->piece.len >= FILEIO_LOCAL_PIECE) {
+		j = fileio_local_writer_job(lw, FILEIO_LOCAL_WRITE, NULL, NULL);
+		j->wfd = lw->fd;
+		fileio_local_submit(j);
 	}
-	return (0);
+	return (lw->flow->unwritten + lw->piece.len >= FILEIO_LOCAL_BACKLOG);
 }
 
-static void
-fileio_local_writer_free(struct fileio_local_writer *lw)
-{
-	if (lw->fd >= 0)
-		close(lw->fd);
-	free(lw->path);
-	free(lw->tmp);
-	fileio_writer_fini(&lw->w);
-	free(lw);
-}
-
-/* The writer's temp file goes to the thread; the writer is freed now. */
+/*
+ * The writer's temp file and last piece go to the thread, after its
+ * writes; the writer is freed now.
+ */
 static void
 fileio_local_finish(struct fileio_writer *w, enum fileio_local_op op,
     fileio_cb cb, void *arg)
@@ -687,15 +774,19 @@ fileio_local_finish(struct fileio_writer *w, enum fileio_local_op op,
 	struct fileio_local_writer	*lw = (struct fileio_local_writer *)w;
 	struct fileio_local_job		*j;
 
-	j = fileio_local_job(w->fio, op, lw->path, cb, arg);
+	j = fileio_local_writer_job(lw, op, cb, arg);
 	j->tmp = lw->tmp;
 	lw->tmp = NULL;
 	j->fd = lw->fd;
 	lw->fd = -1;
-	j->error = lw->error;
 	if (op == FILEIO_LOCAL_CLOSE)
 		j->res.size = w->size;
-	fileio_local_writer_free(lw);
+	lw->flow->lw = NULL;
+	fileio_local_flow_put(lw->flow);
+	free(lw->path);
+	buf_free(&lw->piece);
+	fileio_writer_fini(&lw->w);
+	free(lw);
 	fileio_local_submit(j);
 }
 

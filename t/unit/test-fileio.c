@@ -3,12 +3,14 @@
  * create-if-absent with racing creators, directory creation, listing;
  * the same operations and the streaming multipart writer on S3 (moto).
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -119,6 +121,28 @@ count_in_dir(const char *dir, const char *needle)
 		n += strstr(de->d_name, needle) != NULL;
 	closedir(d);
 	return (n);
+}
+
+/* Stat the one temp file in dir; 0, or -1 if there is none. */
+static int
+find_tmp(const char *dir, struct stat *st)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*p;
+	int		 rc = -1;
+
+	if ((d = opendir(dir)) == NULL)
+		return (-1);
+	while (rc != 0 && (de = readdir(d)) != NULL) {
+		if (strstr(de->d_name, ".tmp-") == NULL)
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		rc = stat(p, st);
+		free(p);
+	}
+	closedir(d);
+	return (rc);
 }
 
 static void
@@ -642,6 +666,93 @@ test_local_thread(void)
 	}
 }
 
+/*
+ * A writer's appends are written by the thread, not the loop: pieces land
+ * in the temp file while the loop does not run; past the backlog append
+ * asks for a pause, and the drain comes once the thread caught up.  A
+ * write that fails there (a file size limit) fails the writer: a later
+ * append returns -1, the close reports why, and nothing is left behind.
+ */
+static void
+drain_cb(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void
+test_local_backlog(void)
+{
+	struct fileio_writer	*w;
+	struct cap		 c = { 0 };
+	struct rlimit		 rl, small;
+	struct stat		 st;
+	struct timespec		 ts = { 0, 10000000 };
+	struct buf		 want = BUF_INIT;
+	char			*path, *dir, *cause = NULL;
+	int			 i, rc, first_pause = 0, drained = 0, failed;
+
+	path = xasprintf("%s/bl/f.parquet", tmpdir);
+	dir = xasprintf("%s/bl", tmpdir);
+	for (i = 0; i < 12 << 20; i++)
+		buf_putc(&want, (uint8_t)(i * 7 + (i >> 20)));
+	w = fileio_writer_open(fio, path, &cause);
+	fileio_writer_on_drain(w, drain_cb, &drained);
+	for (i = 0; i < 12; i++) {
+		rc = fileio_writer_append(w, want.data + ((size_t)i << 20),
+		    1 << 20);
+		if (rc == 1 && first_pause == 0)
+			first_pause = i + 1;
+		TAP_CHECK(rc == 0 || rc == 1);
+	}
+	TAP_CHECK_INT(first_pause, 8);		/* 8 MB not yet written */
+	for (i = 0; i < 500; i++) {		/* the loop does not run */
+		if (find_tmp(dir, &st) == 0 && st.st_size == 12 << 20)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	TAP_CHECK(find_tmp(dir, &st) == 0 && st.st_size == 12 << 20);
+	TAP_CHECK_INT(drained, 0);
+	TAP_CHECK(peer_run(base, &drained, 60000) == 0);
+	TAP_CHECK_INT(drained, 1);
+	TAP_CHECK_INT(fileio_writer_append(w, "", 0), 0);
+	fileio_writer_close(w, cap_cb, &c);
+	TAP_CHECK(cap_wait(&c) == 0);
+	TAP_CHECK_INT(c.status, FILEIO_OK);
+	TAP_CHECK_INT(c.size, 12 << 20);
+	do_read(path, 0, &c);
+	TAP_CHECK(c.data.len == want.len &&
+	    memcmp(c.data.data, want.data, want.len) == 0);
+	do_op(fileio_delete, path, &c);
+
+	/* Writes past a 2 MB file size limit fail on the thread. */
+	getrlimit(RLIMIT_FSIZE, &rl);
+	small = rl;
+	small.rlim_cur = 2 << 20;
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &small);
+	w = fileio_writer_open(fio, path, &cause);
+	for (i = 0, failed = 0; i < 5 && !failed; i++) {
+		failed = fileio_writer_append(w, want.data, 1 << 20) == -1;
+		drained = 0;
+		peer_run(base, &drained, 200);	/* completions delivered */
+	}
+	TAP_CHECK(failed);
+	TAP_CHECK(fileio_writer_error(w) != NULL &&
+	    strstr(fileio_writer_error(w), "File too large") != NULL);
+	cap_reset(&c);
+	fileio_writer_close(w, cap_cb, &c);
+	TAP_CHECK(cap_wait(&c) == 0);
+	setrlimit(RLIMIT_FSIZE, &rl);
+	TAP_CHECK_INT(c.status, FILEIO_ERROR);
+	TAP_CHECK(c.error != NULL && strstr(c.error, "File too large") != NULL);
+	TAP_CHECK(stat(path, &st) != 0 && errno == ENOENT);
+	TAP_CHECK_INT(count_in_dir(dir, ".tmp-"), 0);
+	cap_reset(&c);
+	buf_free(&want);
+	free(path);
+	free(dir);
+}
+
 static const struct tap_case local_cases[] = {
 	{ "local disk work runs on a thread, in order", test_local_thread },
 	{ "local put and read, parents created", test_local_put_read },
@@ -650,6 +761,8 @@ static const struct tap_case local_cases[] = {
 	{ "local create-only: racing creators, one wins", test_local_race },
 	{ "local list, stat, delete", test_local_list },
 	{ "local sweep of dead writers' temp files", test_local_sweep },
+	{ "local writer: written by the thread, pause, drain, failure",
+	    test_local_backlog },
 };
 
 static const struct tap_case s3_cases[] = {
