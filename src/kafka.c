@@ -23,7 +23,7 @@
 #define KAFKA_BATCH_MAX		1000
 #define KAFKA_BATCH_BYTES	((size_t)16 << 20)
 #define KAFKA_BATCH_US		1000	/* records handed on per callback */
-#define KAFKA_BATCH_CLOCK	32	/* records between two clock reads */
+#define KAFKA_BATCH_CLOCK	8	/* records between two clock reads */
 #define KAFKA_CLOSE_POLL_MS	10
 
 /* What we know about one partition of the topic, indexed by its id. */
