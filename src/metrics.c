@@ -579,6 +579,28 @@ metrics_render_lag_hist(struct metrics *m, struct buf *b)
 	    m->lag_sum);
 }
 
+/*
+ * Time the loop thread was runnable but waited for a CPU (schedstat's
+ * run_delay; rendering runs on the loop, so thread-self is the loop).
+ * Lateness that grows with it is the host's, not the daemon's.  No
+ * sample where the kernel keeps no schedstat.
+ */
+static void
+metrics_render_cpu_wait(struct buf *b)
+{
+	FILE			*f;
+	unsigned long long	 ran, waited;
+
+	metrics_family(b, "bronzed_loop_cpu_wait_seconds_total", "counter",
+	    "Time the loop thread waited for a CPU while it had work");
+	if ((f = fopen("/proc/thread-self/schedstat", "r")) == NULL)
+		return;
+	if (fscanf(f, "%llu %llu", &ran, &waited) == 2)
+		buf_printf(b, "bronzed_loop_cpu_wait_seconds_total %.6f\n",
+		    waited / 1e9);
+	fclose(f);
+}
+
 static void
 metrics_render_process(struct metrics *m, struct buf *b)
 {
@@ -606,6 +628,7 @@ metrics_render_process(struct metrics *m, struct buf *b)
 	    "Longest delay of a 100 ms loop timer over the last 10 s");
 	buf_printf(b, "bronzed_loop_lag_seconds %.6f\n", lag);
 	metrics_render_lag_hist(m, b);
+	metrics_render_cpu_wait(b);
 	metrics_family(b, "bronzed_process_resident_memory_bytes", "gauge",
 	    "Resident set size");
 	buf_printf(b, "bronzed_process_resident_memory_bytes %ld\n",

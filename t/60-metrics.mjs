@@ -6,7 +6,7 @@
 // answer with strings and aggregates; every metric the Prometheus rules
 // and the Grafana dashboard query is exported.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
@@ -70,6 +70,10 @@ const lat = samples.filter((s) => s.name === 'bronzed_loop_lateness_seconds_buck
 const latCount = samples.find((s) => s.name === 'bronzed_loop_lateness_seconds_count')?.value;
 t.ok(lat.length === 13 && lat.every((v, i) => i === 0 || v >= lat[i - 1]) && lat[12] === latCount && latCount >= 20,
   `loop lateness histogram: cumulative buckets, ${latCount} timer firings`);
+const cpuWait = samples.find((s) => s.name === 'bronzed_loop_cpu_wait_seconds_total')?.value;
+if (!existsSync('/proc/thread-self/schedstat')) t.ok(true, '# SKIP no schedstat in this kernel');
+else t.ok(cpuWait >= 0 && cpuWait < latCount * 0.1 + 1,
+  `loop's wait for a CPU: ${cpuWait} s, a counter in seconds (not ns) within the run`);
 
 // Flink REST job metrics
 const jm = await (await fetch(`${d.url}/jobs/binance/metrics?get=numRecordsIn,numRestarts,nosuch`, { headers: auth })).json();
