@@ -2,6 +2,8 @@
  * fileio.c: FileIO front end: picks the backend from the URL, owns the
  * shared writer head and the "complete later, from the loop" helper.
  */
+#include <sys/queue.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,8 @@ struct fileio {
 	struct event_base	*base;
 	struct s3		*s3;
 	struct fileio_options	 opt;
-	size_t			 npending;	/* deferred completions */
+	TAILQ_HEAD(, fileio_done) pending;	/* deferred completions */
+	size_t			 npending;
 	struct fileio_writer	**live;		/* open writers, any order */
 	size_t			 nlive;
 	struct worker		*worker;	/* local disk work, or NULL */
@@ -37,6 +40,8 @@ struct fileio {
 struct fileio_done {
 	uint32_t		 magic;
 	struct fileio		*fio;
+	struct event		*ev;
+	TAILQ_ENTRY(fileio_done) entry;
 	struct fileio_result	 res;
 	char			*error;
 	struct buf		 data;
@@ -52,6 +57,7 @@ fileio_new(struct event_base *base, struct s3 *s3,
 
 	fio = xcalloc(1, sizeof(*fio));
 	fio->magic = FILEIO_MAGIC;
+	TAILQ_INIT(&fio->pending);
 	fio->base = base;
 	fio->s3 = s3;
 	if (opt != NULL)
@@ -65,15 +71,23 @@ fileio_new(struct event_base *base, struct s3 *s3,
 	return (fio);
 }
 
+static void	fileio_done_free(struct fileio_done *);
+
+/*
+ * Results not delivered yet (the loop was left early: a second signal, or
+ * the exit wait ran out) are dropped, as the worker's are.
+ */
 void
 fileio_free(struct fileio *fio)
 {
+	struct fileio_done	*d;
+
 	if (fio == NULL)
 		return;
 	fio->closing = 1;
 	worker_free(fio->worker);	/* finishes the work, drops results */
-	if (fio->npending != 0)
-		fatalx("%s: %zu completions pending", __func__, fio->npending);
+	while ((d = TAILQ_FIRST(&fio->pending)) != NULL)
+		fileio_done_free(d);
 	fio->magic = 0;
 	free(fio->live);
 	free(fio);
@@ -156,23 +170,51 @@ fileio_entries_sort(struct fileio_entry *e, size_t n)
 		qsort(e, n, sizeof(*e), fileio_entry_cmp);
 }
 
-/* event_base_once callback: deliver a deferred result. */
+/* A deferred result's storage (unlinked from its fileio already). */
 static void
-fileio_done_cb(evutil_socket_t fd, short what, void *arg)
+fileio_done_release(struct fileio_done *d)
 {
-	struct fileio_done	*d = arg;
-
-	if (d->magic != FILEIO_DONE_MAGIC)
-		fatalx("%s: bad magic", __func__);
-	d->fio->npending--;
-	d->res.error = d->error;
-	d->res.data = &d->data;
-	d->cb(&d->res, d->arg);
+	event_free(d->ev);
 	free(d->error);
 	buf_free(&d->data);
 	fileio_entries_free(d->res.entries, d->res.nentries);
 	d->magic = 0;
 	free(d);
+}
+
+static void
+fileio_done_unlink(struct fileio_done *d)
+{
+	TAILQ_REMOVE(&d->fio->pending, d, entry);
+	d->fio->npending--;
+}
+
+/* Drop a deferred result without calling back. */
+static void
+fileio_done_free(struct fileio_done *d)
+{
+	fileio_done_unlink(d);
+	fileio_done_release(d);
+}
+
+/*
+ * Timer callback: deliver a deferred result.  It is unlinked first: the
+ * callback may free the fileio.
+ */
+static void
+fileio_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fileio_done	*d = arg;
+	struct fileio_result	 res;
+
+	if (d->magic != FILEIO_DONE_MAGIC)
+		fatalx("%s: bad magic", __func__);
+	fileio_done_unlink(d);
+	res = d->res;
+	res.error = d->error;
+	res.data = &d->data;
+	d->cb(&res, d->arg);
+	fileio_done_release(d);
 }
 
 void
@@ -206,10 +248,10 @@ fileio_complete(struct fileio *fio, fileio_cb cb, void *arg,
 	 * Not a zero timeout: libevent runs those in the same pass, so a
 	 * caller chaining operations from callbacks would starve the loop.
 	 */
+	d->ev = evtimer_new(fio->base, fileio_done_cb, d);
+	TAILQ_INSERT_TAIL(&fio->pending, d, entry);
 	fio->npending++;
-	if (event_base_once(fio->base, -1, EV_TIMEOUT, fileio_done_cb, d,
-	    &tv) != 0)
-		fatalx("%s: event_base_once failed", __func__);
+	evtimer_add(d->ev, &tv);
 }
 
 void

@@ -619,7 +619,8 @@ test_local_sweep(void)
 /*
  * The disk work runs on the fileio's thread: it is done while the loop
  * does not run, the results come in submission order, and a fileio freed
- * with work in flight finishes the work and drops the results.
+ * with work in flight finishes the work and drops the results, as it
+ * drops results already waiting for the loop.
  */
 static void
 test_local_thread(void)
@@ -659,6 +660,16 @@ test_local_thread(void)
 	fileio_put(f2, p[2], "three", 5, 0, cap_cb, &c[0]);
 	fileio_free(f2);		/* the put is finished, not reported */
 	TAP_CHECK(stat(p[2], &st) == 0 && st.st_size == 5);
+	TAP_CHECK(!c[0].done);
+
+	/* A result waiting for the loop when the fileio goes is dropped. */
+	f2 = fileio_new(base, NULL, NULL);
+	cap_reset(&c[0]);
+	fileio_fail(f2, cap_cb, &c[0], FILEIO_ERROR, "never delivered");
+	TAP_CHECK_INT(fileio_busy(f2), 1);
+	fileio_free(f2);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	event_base_loop(base, EVLOOP_NONBLOCK);
 	TAP_CHECK(!c[0].done);
 	for (i = 0; i < 3; i++) {
 		cap_reset(&c[i]);
