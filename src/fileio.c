@@ -104,7 +104,7 @@ struct worker *
 fileio_worker(struct fileio *fio)
 {
 	if (fio->worker == NULL)
-		fio->worker = worker_new(fio->base);
+		fio->worker = worker_new(fio->base, "bronzed-io");
 	return (fio->worker);
 }
 

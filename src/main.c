@@ -227,7 +227,7 @@ main_io_open(struct daemon *d, struct main_io *io, char **cause)
 	if ((io->state = state_open(cfg->state_dir, cause)) == NULL)
 		return (-1);
 	d->state = io->state;
-	d->state_worker = worker_new(d->base);
+	d->state_worker = worker_new(d->base, "bronzed-state");
 	if ((io->http = http_new(d->base, NULL, cause)) == NULL)
 		return (-1);
 	d->http = io->http;

@@ -5,6 +5,8 @@
  * the completions (a bounded number per wake-up, so a burst of them cannot
  * hold the loop).  The pipe's event is armed only while jobs are pending,
  * so an idle worker does not keep event_base_dispatch() from returning.
+ * The thread has a name (top -H, ps -L) and the loop's priority: it
+ * writes the data files and state records that each commit waits for.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,7 +138,7 @@ worker_wake_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct worker *
-worker_new(struct event_base *base)
+worker_new(struct event_base *base, const char *name)
 {
 	struct worker	*w;
 	sigset_t	 all, old;
@@ -160,6 +162,7 @@ worker_new(struct event_base *base)
 		errno = i;
 		fatal("%s: pthread_create", __func__);
 	}
+	pthread_setname_np(w->thread, name);	/* top -H, ps -L */
 	return (w);
 }
 

@@ -15,8 +15,11 @@ typedef void	(*worker_run_fn)(void *arg);
 /* Runs on the loop after run(arg) returned; frees what arg owns. */
 typedef void	(*worker_done_fn)(void *arg);
 
-/* A worker delivering completions on base; the thread starts at once. */
-struct worker	*worker_new(struct event_base *base);
+/*
+ * A worker delivering completions on base; the thread starts at once,
+ * named name (at most 15 characters).
+ */
+struct worker	*worker_new(struct event_base *base, const char *name);
 /*
  * Queue run(arg), then done(arg) on the loop.  The loop stays alive (one
  * event armed) while any job is queued or its completion undelivered.

@@ -5,6 +5,8 @@
  * and the state store's writes through it (state_put_async) while the loop
  * reads the same store.
  */
+#include <sys/resource.h>
+
 #include <ftw.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -81,7 +84,7 @@ static void
 test_order(void)
 {
 	struct event_base	*base = event_base_new();
-	struct worker		*w = worker_new(base);
+	struct worker		*w = worker_new(base, "test-worker");
 	struct job_log		 log;
 	int			 i, inorder = 1;
 
@@ -111,7 +114,7 @@ static void
 test_free_drains(void)
 {
 	struct event_base	*base = event_base_new();
-	struct worker		*w = worker_new(base);
+	struct worker		*w = worker_new(base, "test-worker");
 	struct job_log		 log;
 
 	memset(&log, 0, sizeof log);
@@ -170,7 +173,7 @@ static void
 test_state_async(void)
 {
 	struct event_base	*base = event_base_new();
-	struct worker		*w = worker_new(base);
+	struct worker		*w = worker_new(base, "test-worker");
 	struct event		*reader;
 	struct timeval		 tv = { 0, 100 };
 	struct state		*st;
@@ -225,7 +228,52 @@ test_state_async(void)
 	nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The thread is named (and runs at the loop's priority). */
+struct thread_facts {
+	int	 nice;
+	char	 comm[32];
+};
+
+static void
+facts_run(void *arg)
+{
+	struct thread_facts	*f = arg;
+	FILE			*fp;
+
+	f->nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if ((fp = fopen("/proc/thread-self/comm", "r")) != NULL) {
+		if (fgets(f->comm, sizeof f->comm, fp) != NULL)
+			f->comm[strcspn(f->comm, "\n")] = '\0';
+		fclose(fp);
+	}
+}
+
+static void
+facts_done(void *arg)
+{
+	(void)arg;
+}
+
+static void
+test_thread(void)
+{
+	struct event_base	*base = event_base_new();
+	struct worker		*w = worker_new(base, "test-worker");
+	struct thread_facts	 f;
+	int			 loop_nice = getpriority(PRIO_PROCESS, 0);
+
+	memset(&f, 0, sizeof f);
+	worker_submit(w, facts_run, facts_done, &f);
+	TAP_CHECK_INT(event_base_dispatch(base), 1);
+	TAP_CHECK_STR(f.comm, "test-worker");
+	TAP_CHECK_INT(f.nice, loop_nice);
+	worker_free(w);
+	event_base_free(base);
+}
+
 static const struct tap_case cases[] = {
+	{ "the thread is named, at the loop's priority",
+	    test_thread },
 	{ "jobs run off the loop in order, completions on the loop in order",
 	    test_order },
 	{ "worker_free finishes the queue and delivers the completions",
