@@ -205,15 +205,13 @@ static void
 fileio_done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fileio_done	*d = arg;
-	struct fileio_result	 res;
 
 	if (d->magic != FILEIO_DONE_MAGIC)
 		fatalx("%s: bad magic", __func__);
 	fileio_done_unlink(d);
-	res = d->res;
-	res.error = d->error;
-	res.data = &d->data;
-	d->cb(&res, d->arg);
+	d->res.error = d->error;
+	d->res.data = &d->data;
+	d->cb(&d->res, d->arg);
 	fileio_done_release(d);
 }
 
