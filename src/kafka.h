@@ -76,7 +76,14 @@ struct kafka_record {
 	enum kafka_ts_type		 timestamp_type;
 	const struct kafka_header	*headers;
 	size_t				 nheaders;
+	int64_t				 taken_us;	/* wall clock, see below */
 };
+/*
+ * taken_us is when the loop handed the record on, in microseconds since the
+ * epoch (the table's ingestion_timestamp): the wall clock read once per
+ * round, advanced by the monotonic clock, which is read every few records.
+ * A wall clock step shows from the next round on.
+ */
 
 /* A partition being assigned or revoked. */
 struct kafka_partition {

@@ -121,15 +121,6 @@ stream_tv(uint64_t ms, struct timeval *tv)
 	return (tv);
 }
 
-static int64_t
-stream_now_us(void)
-{
-	struct timeval	tv;
-
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
-}
-
 static void
 stream_set_next(struct stream *s, int32_t p, int64_t next)
 {
@@ -427,7 +418,7 @@ stream_record_cb(void *arg, const struct kafka_record *r)
 
 	if (s->broken != NULL)
 		return;
-	rc = sink_write(s->sink, r, stream_now_us(), &cause);
+	rc = sink_write(s->sink, r, r->taken_us, &cause);
 	if (rc == -1) {
 		s->broken = cause;
 		kafka_pause(s->kafka);

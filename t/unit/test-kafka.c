@@ -226,6 +226,18 @@ check_record(const struct kafka_record *r)
 	return (check_headers(i, r));
 }
 
+/* Taken a moment ago by the wall clock, not later than now. */
+static int
+check_taken(const struct kafka_record *r)
+{
+	struct timespec	ts;
+	int64_t		wall;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (r->taken_us <= wall + 1000 && r->taken_us > wall - 1000000);
+}
+
 static void
 record_cb(void *arg, const struct kafka_record *r)
 {
@@ -234,7 +246,7 @@ record_cb(void *arg, const struct kafka_record *r)
 
 	if (!pthread_equal(pthread_self(), main_thread))
 		c->wrong_thread++;
-	if (!check_record(r)) {
+	if (!check_record(r) || !check_taken(r)) {
 		if (c->bad++ < 5)
 			printf("# bad record [%d] %" PRId64 " ts %" PRId64 "\n",
 			    (int)r->partition, r->offset, r->timestamp_ms);
