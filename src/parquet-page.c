@@ -133,14 +133,15 @@ pq_levels(struct buf *b, const struct buf *lv, int max)
 static int64_t
 pq_decode_int(const struct pq_leaf *l, const uint8_t *p)
 {
-	uint64_t	u = 0;
-	int		i, n = l->ptype == PQ_T_INT32 ? 4 : 8;
+	uint32_t	lo, hi;
 
-	for (i = n - 1; i >= 0; i--)
-		u = (u << 8) | p[i];
-	if (n == 4)
-		return ((int32_t)(uint32_t)u);
-	return ((int64_t)u);
+	lo = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+	if (l->ptype == PQ_T_INT32)
+		return ((int32_t)lo);
+	hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+	    (uint32_t)p[7] << 24;
+	return ((int64_t)((uint64_t)hi << 32 | lo));
 }
 
 /* Unsigned byte-wise order, shorter first on a common prefix. */
@@ -219,20 +220,24 @@ pq_stat_merge_(struct pq_stat *to, const struct pq_stat *from,
 	pq_stat_update(to, l, tmp, 0);
 }
 
-/* Up to 8 bytes as a little-endian word (no libc call for short tails). */
+/*
+ * Up to 8 bytes as one word, for hashing and comparing values of the same
+ * length: two 4-byte loads that may overlap, no libc call.
+ */
 static inline uint64_t
 pq_load(const uint8_t *p, size_t n)
 {
-	uint64_t	w = 0;
-	size_t		i;
+	uint32_t	a, b;
 
-	if (n == 8) {
-		memcpy(&w, p, 8);
-		return (w);
+	if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		return ((uint64_t)b << 32 | a);
 	}
-	for (i = 0; i < n; i++)
-		w |= (uint64_t)p[i] << (8 * i);
-	return (w);
+	if (n == 0)
+		return (0);
+	return ((uint64_t)p[0] | (uint64_t)p[n / 2] << 8 |
+	    (uint64_t)p[n - 1] << 16);
 }
 
 static uint32_t

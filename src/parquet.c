@@ -225,28 +225,33 @@ pq_put_value(struct pq_writer *w, size_t c, const void *p, size_t len,
 	w->colstate[c] = PQ_CS_SET;
 }
 
-/* An integer value as n little-endian bytes. */
-static void
-pq_put_le(struct pq_writer *w, size_t c, uint64_t v, int n, int ptype)
+/* u as 4 little-endian bytes (stores the compiler merges). */
+static inline void
+pq_le32(uint8_t *b, uint32_t u)
 {
-	uint8_t	le[8];
-	int	i;
-
-	for (i = 0; i < n; i++)
-		le[i] = (uint8_t)(v >> (8 * i));
-	pq_put_value(w, c, le, (size_t)n, ptype);
+	b[0] = (uint8_t)u;
+	b[1] = (uint8_t)(u >> 8);
+	b[2] = (uint8_t)(u >> 16);
+	b[3] = (uint8_t)(u >> 24);
 }
 
 void
 pq_put_int32(struct pq_writer *w, size_t c, int32_t v)
 {
-	pq_put_le(w, c, (uint32_t)v, 4, PQ_T_INT32);
+	uint8_t	le[4];
+
+	pq_le32(le, (uint32_t)v);
+	pq_put_value(w, c, le, 4, PQ_T_INT32);
 }
 
 void
 pq_put_int64(struct pq_writer *w, size_t c, int64_t v)
 {
-	pq_put_le(w, c, (uint64_t)v, 8, PQ_T_INT64);
+	uint8_t	le[8];
+
+	pq_le32(le, (uint32_t)(uint64_t)v);
+	pq_le32(le + 4, (uint32_t)((uint64_t)v >> 32));
+	pq_put_value(w, c, le, 8, PQ_T_INT64);
 }
 
 void

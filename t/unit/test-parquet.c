@@ -416,6 +416,49 @@ test_dict_fallback(void)
 	buf_free(&s.b);
 }
 
+/* Values that differ in any one byte get entries of their own. */
+static void
+test_dict_one_byte(void)
+{
+	static const struct pq_column c[] = {
+		{ "s", PQ_STRING, 1, 1, 0, 0, 0 },
+		{ "i", PQ_INT32, 1, 2, 0, 0, 0 },
+		{ "l", PQ_INT64, 1, 3, 0, 0, 0 },
+	};
+	struct pq_options	 o;
+	struct pq_writer	*w;
+	struct sink		 s;
+	char			*cause = NULL, v[16];
+	size_t			 len, pos;
+	int			 rep, n = 0;
+
+	memset(&s, 0, sizeof s);
+	pq_options_default(&o);
+	w = pq_writer_new(c, 3, &o, sink_cb, &s, &cause);
+	for (rep = 0; rep < 2; rep++) {
+		for (len = 0; len <= 9; len++) {
+			for (pos = 0; pos <= len; pos++) {
+				memset(v, 'a', len);
+				if (pos < len)
+					v[pos] = 'b';	/* pos == len: all 'a' */
+				pq_put_bytes(w, 0, v, len);
+				pq_put_int32(w, 1, (int32_t)(1u << (pos * 3 % 32)));
+				pq_put_int64(w, 2, (int64_t)1 << (pos * 7 % 64));
+				pq_writer_end_row(w, &cause);
+				n++;
+			}
+		}
+	}
+	/* 1 + (1 + 1) + ... + (9 + 1) strings; ints by distinct shifts */
+	TAP_CHECK(w->leaves[0].dict_on && w->leaves[0].ndict == 55);
+	TAP_CHECK(w->leaves[1].dict_on && w->leaves[1].ndict == 10);
+	TAP_CHECK(w->leaves[2].dict_on && w->leaves[2].ndict == 10);
+	TAP_CHECK(pq_writer_close(w, &cause) == 0);
+	TAP_CHECK_INT(pq_writer_metrics(w)->record_count, n);
+	pq_writer_free(w);
+	buf_free(&s.b);
+}
+
 /* Write rows of (partition, offset, value) and read both columns back. */
 static void
 read_back(enum pq_codec codec, int dictionary, size_t page_rows,
@@ -558,6 +601,7 @@ static const struct tap_case cases[] = {
 	{ "zero rows, sink failure, bad codec", test_zero_rows_and_failures },
 	{ "layout, memory bound, metrics", test_layout_and_memory },
 	{ "dictionary fallback", test_dict_fallback },
+	{ "dictionary: values one byte apart", test_dict_one_byte },
 	{ "pq-read reads every layout back", test_read_back },
 	{ "pq-read reads DuckDB's files", test_read_foreign },
 };
