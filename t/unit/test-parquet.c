@@ -442,8 +442,10 @@ test_dict_one_byte(void)
 				if (pos < len)
 					v[pos] = 'b';	/* pos == len: all 'a' */
 				pq_put_bytes(w, 0, v, len);
-				pq_put_int32(w, 1, (int32_t)(1u << (pos * 3 % 32)));
-				pq_put_int64(w, 2, (int64_t)1 << (pos * 7 % 64));
+				pq_put_int32(w, 1,
+				    (int32_t)(1u << (pos * 3 % 32)));
+				pq_put_int64(w, 2,
+				    (int64_t)((uint64_t)1 << (pos * 7 % 64)));
 				pq_writer_end_row(w, &cause);
 				n++;
 			}
