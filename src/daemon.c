@@ -4,7 +4,6 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "config.h"
@@ -14,10 +13,16 @@
 int64_t
 daemon_now_ms(void)
 {
-	struct timeval	tv;
+	return (daemon_wall_us() / 1000);
+}
 
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+int64_t
+daemon_wall_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
 int64_t

@@ -37,8 +37,9 @@ struct daemon {
 
 /* Find a job by its 32-hex id or by its name; NULL if none. */
 struct job	*daemon_find_job(const struct daemon *, const char *id_or_name);
-/* Wall clock in epoch milliseconds. */
+/* Wall clock in epoch milliseconds, and in microseconds. */
 int64_t		 daemon_now_ms(void);
+int64_t		 daemon_wall_us(void);
 /* Monotonic clock in microseconds, and in milliseconds (durations). */
 int64_t		 daemon_mono_us(void);
 uint64_t	 daemon_mono_ms(void);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -68,7 +67,6 @@ struct kafka {
 	rd_kafka_message_t	**in;		/* one take's messages */
 	size_t			 in_cap;
 	int			 taking;	/* inside consume_batch */
-	int64_t			 taken_us;	/* the record's taken_us */
 
 	/* librdkafka's queue limits, and waking its fetcher (kafka_kick) */
 	size_t			 queue_max_bytes; /* .kbytes, in bytes */
@@ -737,7 +735,7 @@ kafka_headers(struct kafka *k, rd_kafka_message_t *m)
 
 /* Hand one message to the owner, refusing offsets already delivered. */
 static void
-kafka_deliver(struct kafka *k, rd_kafka_message_t *m)
+kafka_deliver(struct kafka *k, rd_kafka_message_t *m, int64_t taken_us)
 {
 	struct kafka_part	*part = kafka_part(k, m->partition);
 	struct kafka_record	 r;
@@ -768,7 +766,7 @@ kafka_deliver(struct kafka *k, rd_kafka_message_t *m)
 		r.timestamp_ms = -1;
 	r.nheaders = kafka_headers(k, m);
 	r.headers = r.nheaders > 0 ? k->hdrs : NULL;
-	r.taken_us = k->taken_us;
+	r.taken_us = taken_us;
 	k->records++;
 	k->opt.record(k->opt.arg, &r);
 }
@@ -788,16 +786,6 @@ kafka_message_error(struct kafka *k, rd_kafka_message_t *m)
 		    rd_kafka_message_errstr(m));
 }
 
-/* The wall clock in microseconds (records' ingestion time). */
-static int64_t
-kafka_wall_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 /*
  * Deliver taken messages until paused, closing or the byte budget, and for
  * about KAFKA_BATCH_US at most: what the record callback does (a Parquet
@@ -811,7 +799,7 @@ kafka_deliver_batch(struct kafka *k)
 	rd_kafka_message_t	*m;
 	size_t			 bytes = 0, n = 0;
 	int64_t			 start = daemon_mono_us(), now = start;
-	int64_t			 wall = kafka_wall_us();
+	int64_t			 wall = daemon_wall_us();
 
 	while (k->pos < k->len && !k->paused && !k->closing &&
 	    bytes < k->opt.batch_bytes) {
@@ -820,12 +808,11 @@ kafka_deliver_batch(struct kafka *k)
 			if (now - start > KAFKA_BATCH_US)
 				break;
 		}
-		k->taken_us = wall + (now - start);
 		m = k->msgs[k->pos++];
 		if (m->err != 0)
 			kafka_message_error(k, m);
 		else {
-			kafka_deliver(k, m);
+			kafka_deliver(k, m, wall + (now - start));
 			bytes += m->len + m->key_len;
 		}
 		rd_kafka_message_destroy(m);
