@@ -127,6 +127,28 @@ t.eq(await k.cmd('down x'), 'ERR bad broker: x', 'bad broker id');
 t.eq(await k.cmd('quit'), 'OK bye', 'quit answers');
 t.eq(await k.stop(), 0, 'exit status 0 after quit');
 
+// -z: batches go to the brokers compressed (JSON shrinks several times),
+// and kcat reads back the same records.
+for (const codec of [undefined, 'zstd', 'lz4']) {
+  const kz = await startMockKafka({ brokers: 1, topics: [{ name: 'z', partitions: 2 }], codec });
+  t.eq(await kz.cmd(`produce z ${binanceFile}`), `OK ${binance.length}`, `${codec ?? 'no codec'}: produce`);
+  const [ok, values, wire] = (await kz.cmd('sent')).split(' ');
+  const bytes = binance.reduce((n, l) => n + Buffer.byteLength(l), 0);
+  t.eq([ok, Number(values)], ['OK', bytes], `${codec ?? 'no codec'}: sent counts the value bytes`);
+  if (codec)
+    t.ok(Number(wire) < bytes / 2, `${codec}: ${wire} bytes on the wire for ${bytes} of values`);
+  else
+    t.ok(Number(wire) > bytes, `no codec: ${wire} bytes on the wire, more than the ${bytes} of values`);
+  if (kcat && codec) {
+    const got = sorted((await consume(kz.bootstrap, 'z')).map((r) => r.s)), want = sorted(binance);
+    t.ok(got.length === want.length && got.every((s, i) => s === want[i]),
+      `${codec}: kcat reads back every record`);
+  }
+  t.eq(await kz.stop(), 0, `${codec ?? 'no codec'}: clean exit`);
+}
+t.ok((await run(mockKafkaPath, ['-z', 'bogus']).catch((e) => e)).stderr?.includes('compression.codec'),
+  '-z with an unknown codec: a clear error');
+
 // SIGTERM (the quickstart's Ctrl-C) exits 0 too, trickle running.
 const k2 = await startMockKafka({ brokers: 1, topics: [{ name: 'x', partitions: 1 }] });
 t.eq(await k2.cmd(`trickle x ${krakenFile} 50`), 'OK trickle x 50/s', 'second peer trickles');

@@ -70,6 +70,9 @@ struct mk {
 	char			**tnames;	/* topics created, and their */
 	int			*tparts;	/* partition counts */
 	size_t			 ntopics;
+	uint64_t		 value_bytes;	/* of records produced */
+	int64_t			 tx_bytes;	/* to the brokers, last stats */
+	uint64_t		 nstats;	/* statistics seen */
 };
 
 static volatile sig_atomic_t mk_signalled;
@@ -82,8 +85,11 @@ mk_usage(int status)
 {
 	fprintf(stderr,
 "usage: bronze-mockkafka [-q] [-b BROKERS] [-t TOPIC:PARTITIONS[:RF]]...\n"
+"                        [-z CODEC]\n"
 "  -b N      number of brokers (default 3)\n"
 "  -t SPEC   create a topic (repeatable); RF defaults to min(3, brokers)\n"
+"  -z CODEC  compress produced batches: gzip, snappy, lz4 or zstd\n"
+"            (default none), as a producer's compression.codec\n"
 "  -q        quiet: no diagnostics on stderr\n"
 "Prints \"BOOTSTRAP host:port,...\" once ready, then reads commands on\n"
 "stdin, one per line, answering \"OK ...\" or \"ERR reason\":\n"
@@ -98,6 +104,9 @@ mk_usage(int status)
 "  trickle TOPIC FILE RATE           produce FILE's lines in a loop at RATE/s\n"
 "  stop TOPIC                        stop that trickle; OK <records sent>\n"
 "  count TOPIC                       high watermarks summed\n"
+"  sent                              OK <value bytes produced> <bytes sent\n"
+"                                    to the brokers> (librdkafka's tx_bytes:\n"
+"                                    below the first when batches compress)\n"
 "  quit                              exit (EOF, SIGTERM, SIGINT too)\n"
 "Note: the mock cluster trims each partition's log past about 5 MB (or\n"
 "100k message sets): keep per-partition data under that.  Like a broker\n"
@@ -263,6 +272,8 @@ mk_send(struct mk *mk, const char *topic, int32_t part, const char *line,
 		    RD_KAFKA_V_KEY((void *)key, klen),
 		    RD_KAFKA_V_HEADER("source", f->source, -1),
 		    RD_KAFKA_V_OPAQUE(c), RD_KAFKA_V_END);
+		if (err == 0)
+			mk->value_bytes += strlen(line);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || c == NULL ||
 		    mk_signalled)
 			return (err);
@@ -504,6 +515,25 @@ mk_cmd_count(struct mk *mk, int argc, char **argv)
 	return (xasprintf("OK %" PRId64, sum));
 }
 
+/*
+ * sent: value bytes produced and bytes sent to the brokers, from
+ * statistics emitted after everything queued was delivered.
+ */
+static char *
+mk_cmd_sent(struct mk *mk, int argc, char **argv)
+{
+	uint64_t	seen, end = mk_now_ms() + MK_TIMEOUT_MS;
+
+	rd_kafka_flush(mk->rk, MK_FLUSH_MS);
+	seen = mk->nstats;
+	while (mk->nstats < seen + 2 && mk_now_ms() < end)
+		rd_kafka_poll(mk->rk, 50);
+	if (mk->nstats < seen + 2)
+		return (xasprintf("no statistics from the producer"));
+	return (xasprintf("OK %" PRIu64 " %" PRId64, mk->value_bytes,
+	    mk->tx_bytes));
+}
+
 /* down BROKER, up BROKER */
 static char *
 mk_cmd_updown(struct mk *mk, int argc, char **argv)
@@ -561,6 +591,7 @@ static const struct mk_cmd {
 	{ "trickle",	4, 4, mk_cmd_trickle },
 	{ "stop",	2, 2, mk_cmd_stop },
 	{ "count",	2, 2, mk_cmd_count },
+	{ "sent",	1, 1, mk_cmd_sent },
 	{ "quit",	1, 1, mk_cmd_quit },
 };
 
@@ -640,9 +671,27 @@ mk_loop(struct mk *mk)
 	}
 }
 
-/* A handle with the common settings; bootstrap may be NULL. */
+/* The producer's statistics: keep the bytes it has sent to the brokers. */
+static int
+mk_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *arg)
+{
+	struct mk	*mk = arg;
+	const char	*key = "\"tx_bytes\":", *p;
+
+	/* the top-level counter comes before the per-broker ones */
+	if ((p = memmem(json, len, key, strlen(key))) != NULL)
+		mk->tx_bytes = strtoll(p + strlen(key), NULL, 10);
+	mk->nstats++;
+	return (0);
+}
+
+/*
+ * A handle with the common settings: the cluster's host (mk NULL, no
+ * bootstrap) or mk's producer, which compresses its batches with codec
+ * (NULL: none) and reports statistics every 100 ms.
+ */
 static rd_kafka_t *
-mk_handle(const char *bootstrap)
+mk_handle(struct mk *mk, const char *bootstrap, const char *codec)
 {
 	rd_kafka_conf_t	*conf = rd_kafka_conf_new();
 	rd_kafka_t	*rk;
@@ -656,8 +705,16 @@ mk_handle(const char *bootstrap)
 	    rd_kafka_conf_set(conf, "message.timeout.ms", ms, err,
 	    sizeof err) != RD_KAFKA_CONF_OK ||
 	    rd_kafka_conf_set(conf, "linger.ms", "5", err,
-	    sizeof err) != RD_KAFKA_CONF_OK)
+	    sizeof err) != RD_KAFKA_CONF_OK ||
+	    (codec != NULL && rd_kafka_conf_set(conf, "compression.codec",
+	    codec, err, sizeof err) != RD_KAFKA_CONF_OK) ||
+	    (mk != NULL && rd_kafka_conf_set(conf, "statistics.interval.ms",
+	    "100", err, sizeof err) != RD_KAFKA_CONF_OK))
 		fatalx("config: %s", err);
+	if (mk != NULL) {
+		rd_kafka_conf_set_opaque(conf, mk);
+		rd_kafka_conf_set_stats_cb(conf, mk_stats_cb);
+	}
 	rd_kafka_conf_set_log_cb(conf, mk_log_cb);
 	rd_kafka_conf_set_dr_msg_cb(conf, mk_dr_cb);
 	if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err,
@@ -694,19 +751,21 @@ mk_topic(struct mk *mk, char *spec, int nbrokers)
 
 /* Start the cluster, create the topics and connect the producer. */
 static void
-mk_start(struct mk *mk, int nbrokers, char **topics, int ntopics)
+mk_start(struct mk *mk, int nbrokers, char **topics, int ntopics,
+    const char *codec)
 {
 	const struct rd_kafka_metadata	*md;
 	int				 i;
 
 	memset(mk, 0, sizeof *mk);
-	mk->host = mk_handle(NULL);
+	mk->host = mk_handle(NULL, NULL, NULL);
 	if ((mk->mcluster = rd_kafka_mock_cluster_new(mk->host,
 	    nbrokers)) == NULL)
 		fatalx("cannot create the mock cluster");
 	for (i = 0; i < ntopics; i++)
 		mk_topic(mk, topics[i], nbrokers);
-	mk->rk = mk_handle(rd_kafka_mock_cluster_bootstraps(mk->mcluster));
+	mk->rk = mk_handle(mk, rd_kafka_mock_cluster_bootstraps(mk->mcluster),
+	    codec);
 	if (rd_kafka_metadata(mk->rk, 1, NULL, &md, MK_TIMEOUT_MS) != 0)
 		fatalx("the mock cluster does not answer");
 	rd_kafka_metadata_destroy(md);
@@ -736,10 +795,11 @@ main(int argc, char **argv)
 	struct sigaction	  sa;
 	long			  nbrokers = 3;
 	char			**topics = NULL;
+	const char		 *codec = NULL;
 	int			  ch, ntopics = 0;
 
 	log_set_progname("bronze-mockkafka");
-	while ((ch = getopt(argc, argv, "b:t:qh")) != -1) {
+	while ((ch = getopt(argc, argv, "b:t:z:qh")) != -1) {
 		switch (ch) {
 		case 'b':
 			if (mk_num(optarg, 1, 64, &nbrokers) != 0)
@@ -749,6 +809,9 @@ main(int argc, char **argv)
 			topics = xreallocarray(topics, ntopics + 1,
 			    sizeof *topics);
 			topics[ntopics++] = optarg;
+			break;
+		case 'z':
+			codec = optarg;
 			break;
 		case 'q':
 			log_set_level(LOG_LEVEL_ERROR);
@@ -768,7 +831,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	mk_start(&mk, (int)nbrokers, topics, ntopics);
+	mk_start(&mk, (int)nbrokers, topics, ntopics, codec);
 	free(topics);
 	printf("BOOTSTRAP %s\n", rd_kafka_mock_cluster_bootstraps(mk.mcluster));
 	fflush(stdout);

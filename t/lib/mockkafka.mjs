@@ -23,9 +23,11 @@ export function haveMockKafka() {
   return existsSync(mockKafkaPath);
 }
 
-export async function startMockKafka({ brokers = 3, topics = [],
+// codec: the producer compresses its batches (gzip, snappy, lz4, zstd).
+export async function startMockKafka({ brokers = 3, topics = [], codec,
   timeoutMs = 15000, cmdTimeoutMs = 45000, quiet = true } = {}) {
   const args = ['-b', String(brokers)];
+  if (codec) args.push('-z', codec);
   for (const t of topics)
     args.push('-t', `${t.name}:${t.partitions ?? 1}${t.rf ? `:${t.rf}` : ''}`);
   if (quiet) args.push('-q');
