@@ -122,6 +122,7 @@ struct job {
 	uint64_t		 commit_fenced;		/* refused: overlap */
 	int64_t			 uncommitted_since_ms;	/* 0: all committed */
 	uint64_t		 orphans_removed;	/* dead writers' uploads */
+	uint64_t		 offsets_gone;		/* left Kafka unread */
 
 	uint64_t		 records_in;
 	uint64_t		 records_committed;

@@ -31,6 +31,8 @@ struct kafka_part {
 	int		 assigned;
 	int64_t		 next;		/* next offset to deliver, -1 unknown */
 	int64_t		 taken;		/* after the last one taken, or -1 */
+	int64_t		 reset_at;	/* not in Kafka: reread from start */
+	int64_t		 start;		/* librdkafka offset assigned at */
 };
 
 struct kafka {
@@ -100,7 +102,7 @@ static const struct kafka_setting kafka_forced[] = {
 /* Defaults, overridable by the passthrough lists. */
 static const struct kafka_setting kafka_defaults[] = {
 	{ "queued.max.messages.kbytes", "4096" },
-	{ "auto.offset.reset", "earliest" },
+	{ "auto.offset.reset", "error" },	/* kafka_out_of_range */
 	{ "partition.assignment.strategy", "range" },
 };
 
@@ -537,6 +539,8 @@ kafka_assign_ready(struct kafka *k, char **cause)
 		part = kafka_part(k, k->pending[i].partition);
 		part->assigned = 1;
 		part->taken = -1;
+		part->reset_at = -1;
+		part->start = kafka_start_offset(&k->pending[i]);
 		part->next = k->pending[i].start == KAFKA_START_OFFSET ?
 		    k->pending[i].offset : -1;
 	}
@@ -733,6 +737,110 @@ kafka_headers(struct kafka *k, rd_kafka_message_t *m)
 	return (i);
 }
 
+/*
+ * Fetch partition p again from offset.  A seek cannot do it: librdkafka
+ * 2.0 ignores seeks on a partition that stopped on an error.  So it is
+ * assigned again; an eager assignment is replaced whole, the other
+ * partitions going on after what was taken of them.
+ */
+static void
+kafka_refetch(struct kafka *k, int32_t p, int64_t offset)
+{
+	rd_kafka_topic_partition_list_t	*list;
+	rd_kafka_error_t		*error = NULL;
+	rd_kafka_resp_err_t		 err = 0;
+	struct kafka_part		*part;
+	size_t				 i;
+
+	list = rd_kafka_topic_partition_list_new(1);
+	if (kafka_cooperative(k)) {
+		rd_kafka_topic_partition_list_add(list, k->topic, p);
+		error = rd_kafka_incremental_unassign(k->rk, list);
+		list->elems[0].offset = offset;
+		if (error == NULL)
+			error = rd_kafka_incremental_assign(k->rk, list);
+	} else {
+		for (i = 0; i < k->nparts; i++) {
+			part = &k->parts[i];
+			if (part->assigned)
+				rd_kafka_topic_partition_list_add(list,
+				    k->topic, (int32_t)i)->offset = (int32_t)i ==
+				    p ? offset : part->taken >= 0 ? part->taken :
+				    part->next >= 0 ? part->next : part->start;
+		}
+		err = rd_kafka_assign(k->rk, list);
+	}
+	if (error != NULL || err != 0)
+		kafka_report(k, 1, "%s [%d]: fetching again: %s", k->topic,
+		    (int)p, error != NULL ? rd_kafka_error_string(error) :
+		    rd_kafka_err2str(err));
+	else if (k->paused)
+		kafka_pause_list(k, list, 1);
+	if (error != NULL)
+		rd_kafka_error_destroy(error);
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
+/*
+ * With auto.offset.reset "error", librdkafka stops fetching a partition
+ * whose position the broker does not have, or that has no group offset to
+ * start from.  Read it again from its start: without a position that is
+ * simply the earliest record (startup mode group-offsets); with one, where
+ * the first record falls tells what happened (kafka_reset_seen).
+ */
+static void
+kafka_out_of_range(struct kafka *k, rd_kafka_message_t *m)
+{
+	struct kafka_part	*part = kafka_part(k, m->partition);
+
+	if (!part->assigned)
+		return;
+	if (part->next >= 0) {
+		part->reset_at = part->next;
+		log_warnx("kafka %s: %s [%d]: offset %" PRId64 " is not in "
+		    "Kafka (%s): reading the partition from its start",
+		    k->name, k->topic, (int)m->partition, part->next,
+		    rd_kafka_message_errstr(m));
+	} else
+		log_info("kafka %s: %s [%d]: no offset to start from: "
+		    "starting at the earliest", k->name, k->topic,
+		    (int)m->partition);
+	part->taken = -1;	/* no kick back to the missing offset */
+	part->start = RD_KAFKA_OFFSET_BEGINNING;
+	kafka_refetch(k, m->partition, RD_KAFKA_OFFSET_BEGINNING);
+}
+
+/*
+ * The first record of a partition reread from its start (reset_at set).
+ * Past the lost position: the records between left Kafka before the job
+ * read them; tell the owner and go on.  Before it: the partition's
+ * offsets no longer mean what the table says, so writing would mix two
+ * histories under the same offsets and skipping would lose records: stop
+ * the partition with a fatal error, the record not delivered (-1).
+ */
+static int
+kafka_reset_seen(struct kafka *k, struct kafka_part *part,
+    rd_kafka_message_t *m)
+{
+	int64_t	at = part->reset_at;
+
+	if (m->offset < at) {
+		part->assigned = 0;	/* nothing more of it, until restart */
+		kafka_report(k, 1, "%s [%d]: the table has this partition's "
+		    "records below offset %" PRId64 ", but Kafka no longer has "
+		    "that offset and starts the partition at %" PRId64 ": the "
+		    "topic was deleted and created again, or truncated, or "
+		    "this is another cluster.  Nothing of it is written; to "
+		    "ingest it, give the job a new table (sink.table)",
+		    k->topic, (int)m->partition, at, m->offset);
+		return (-1);
+	}
+	part->reset_at = -1;
+	if (m->offset > at && k->opt.gone != NULL)
+		k->opt.gone(k->opt.arg, m->partition, at, m->offset);
+	return (0);
+}
+
 /* Hand one message to the owner, refusing offsets already delivered. */
 static void
 kafka_deliver(struct kafka *k, rd_kafka_message_t *m, int64_t taken_us)
@@ -741,6 +849,9 @@ kafka_deliver(struct kafka *k, rd_kafka_message_t *m, int64_t taken_us)
 	struct kafka_record	 r;
 	rd_kafka_timestamp_type_t tstype;
 
+	if (part->assigned && part->reset_at >= 0 &&
+	    kafka_reset_seen(k, part, m) == -1)
+		return;
 	if (!part->assigned || (part->next >= 0 && m->offset < part->next)) {
 		k->dropped++;
 		log_debug("kafka %s: dropped [%d] offset %" PRId64, k->name,
@@ -777,6 +888,11 @@ kafka_message_error(struct kafka *k, rd_kafka_message_t *m)
 {
 	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 		return;
+	if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET &&
+	    m->rkt != NULL) {
+		kafka_out_of_range(k, m);
+		return;
+	}
 	if (m->rkt != NULL)
 		kafka_report(k, 0, "%s [%d]: %s: %s",
 		    rd_kafka_topic_name(m->rkt), (int)m->partition,

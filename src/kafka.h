@@ -14,7 +14,12 @@
  * Offsets.  The Iceberg table is the source of truth, so the group never
  * commits by itself (enable.auto.commit and enable.auto.offset.store are
  * off).  When partitions are assigned the owner says where each one
- * starts; kafka_commit_offsets() only feeds lag monitoring.
+ * starts; kafka_commit_offsets() only feeds lag monitoring.  A position
+ * Kafka no longer has is never skipped over silently: the partition is
+ * read again from its start, and if its first record lies past the
+ * position the records between are reported gone (retention), while one
+ * before it means the offsets no longer match the table's (the topic was
+ * created again or truncated, or it is another cluster): a fatal error.
  *
  * Callbacks run on the loop, from inside kafka's event handlers.  A
  * callback may call kafka_pause/resume/commit_offsets/close/positions
@@ -137,6 +142,14 @@ typedef void	(*kafka_revoke_fn)(void *arg,
  * message is for logs and the exceptions list.  msg holds no secrets.
  */
 typedef void	(*kafka_error_fn)(void *arg, int fatal, const char *msg);
+/*
+ * Offsets from..to-1 of a partition were no longer in Kafka when the job
+ * came to read them (the topic's retention or compaction removed them
+ * while the job was stopped or behind): those records can never reach the
+ * table.  Delivery goes on from offset to.
+ */
+typedef void	(*kafka_gone_fn)(void *arg, int32_t partition, int64_t from,
+		    int64_t to);
 /* librdkafka's statistics JSON (statistics.interval.ms), if enabled. */
 typedef void	(*kafka_stats_fn)(void *arg, const char *json, size_t len);
 /* kafka_close() has finished: the owner may now call kafka_free(). */
@@ -156,6 +169,7 @@ struct kafka_options {
 	kafka_assign_fn			 assign;	/* NULL: startup mode */
 	kafka_revoke_fn			 revoke;
 	kafka_error_fn			 error;
+	kafka_gone_fn			 gone;
 	kafka_stats_fn			 stats;
 	kafka_closed_fn			 closed;
 	void				*arg;
@@ -167,7 +181,7 @@ struct kafka_options {
  * enable.auto.commit=false, enable.auto.offset.store=false, log.queue,
  * enable.partition.eof=false: setting them in the passthrough lists is an
  * error), then job, then global passthrough, then bronzed's defaults:
- * queued.max.messages.kbytes=4096, auto.offset.reset=earliest,
+ * queued.max.messages.kbytes=4096, auto.offset.reset=error (see below),
  * partition.assignment.strategy=range, client.id=bronzed-<name>.
  * NULL and *cause (naming the key, never its value) on a bad setting.
  */

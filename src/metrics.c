@@ -355,6 +355,12 @@ metrics_get_orphans(struct metrics *m, const struct job *j, size_t i)
 	return ((double)j->orphans_removed);
 }
 
+static double
+metrics_get_gone(struct metrics *m, const struct job *j, size_t i)
+{
+	return ((double)j->offsets_gone);
+}
+
 static const struct metrics_def metrics_defs[] = {
 	{ "flink_taskmanager_job_task_numRecordsIn", "numRecordsIn", "gauge",
 	    "Records consumed from Kafka", metrics_get_in,
@@ -422,6 +428,10 @@ static const struct metrics_def metrics_defs[] = {
 	{ "bronzed_orphans_removed_total", "orphansRemoved", "counter",
 	    "Unfinished uploads and temp files of dead writers removed",
 	    metrics_get_orphans, NULL, NULL, 0 },
+	{ "bronzed_kafka_offsets_gone_total", "kafkaOffsetsGone", "counter",
+	    "Offsets Kafka had removed (retention) before the job read them: "
+	    "records that never reached the table",
+	    metrics_get_gone, NULL, NULL, 0 },
 	{ "bronzed_last_commit_timestamp_seconds", "lastCommitTimestamp",
 	    "gauge", "Unix time of the last successful commit (0: none)",
 	    metrics_get_last_commit, NULL, NULL, 0 },

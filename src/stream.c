@@ -476,6 +476,25 @@ stream_error_cb(void *arg, int fatal, const char *msg)
 		stream_restart(s, "KafkaFatalError", msg);
 }
 
+/* Records Kafka no longer had when the job came to read them. */
+static void
+stream_gone_cb(void *arg, int32_t partition, int64_t from, int64_t to)
+{
+	struct stream	*s = arg;
+
+	s->job->offsets_gone += (uint64_t)(to - from);
+	job_add_exception(s->job, daemon_now_ms(), "KafkaRecordsGone",
+	    "%s [%d]: offsets %" PRId64 " to %" PRId64 " were no longer in "
+	    "Kafka when the job came to read them (removed by the topic's "
+	    "retention): %" PRId64 " records will never be in the table; "
+	    "going on from offset %" PRId64, s->job->cfg->topic,
+	    (int)partition, from, to - 1, to - from, to);
+	log_warnx("job %s: %s [%d]: offsets %" PRId64 " to %" PRId64
+	    " left Kafka before they were read: going on from %" PRId64,
+	    s->job->cfg->name, s->job->cfg->topic, (int)partition, from,
+	    to - 1, to);
+}
+
 /* The consumer is gone: drop the files, then stop or wait to restart. */
 static void
 stream_torn_down(struct stream *s)
@@ -537,6 +556,7 @@ stream_start_kafka(struct stream *s, char **cause)
 	o.assign = stream_assign_cb;
 	o.revoke = stream_revoke_cb;
 	o.error = stream_error_cb;
+	o.gone = stream_gone_cb;
 	o.closed = stream_closed_cb;
 	o.arg = s;
 	if ((s->kafka = kafka_new(s->d->base, &o, cause)) == NULL)
