@@ -33,6 +33,7 @@ struct kafka_part {
 	int64_t		 taken;		/* after the last one taken, or -1 */
 	int64_t		 reset_at;	/* not in Kafka: reread from start */
 	int64_t		 start;		/* librdkafka offset assigned at */
+	int		 refetch;	/* from its start, once assigned */
 };
 
 struct kafka {
@@ -110,6 +111,7 @@ static const struct kafka_setting kafka_defaults[] = {
 #define KAFKA_NDEFAULTS	(sizeof kafka_defaults / sizeof kafka_defaults[0])
 
 static void	kafka_serve(struct kafka *);
+static void	kafka_refetch_due(struct kafka *);
 
 /* Report an error to the owner, or log it if nobody listens. */
 static void
@@ -540,6 +542,7 @@ kafka_assign_ready(struct kafka *k, char **cause)
 		part->assigned = 1;
 		part->taken = -1;
 		part->reset_at = -1;
+		part->refetch = 0;
 		part->start = kafka_start_offset(&k->pending[i]);
 		part->next = k->pending[i].start == KAFKA_START_OFFSET ?
 		    k->pending[i].offset : -1;
@@ -561,6 +564,8 @@ kafka_assign_ready(struct kafka *k, char **cause)
 	free(k->pending);
 	k->pending = NULL;
 	k->npending = 0;
+	if (rc == 0)
+		kafka_refetch_due(k);
 	return (rc);
 }
 
@@ -807,7 +812,29 @@ kafka_out_of_range(struct kafka *k, rd_kafka_message_t *m)
 		    (int)m->partition);
 	part->taken = -1;	/* no kick back to the missing offset */
 	part->start = RD_KAFKA_OFFSET_BEGINNING;
-	kafka_refetch(k, m->partition, RD_KAFKA_OFFSET_BEGINNING);
+	if (k->pending != NULL)	/* assigning now would answer a rebalance */
+		part->refetch = 1;
+	else
+		kafka_refetch(k, m->partition, RD_KAFKA_OFFSET_BEGINNING);
+}
+
+/*
+ * After an assignment answer: partitions that lost their position while
+ * it was awaited.  An eager assignment replaced them all (those still
+ * ours start again where the owner said, and fail again if need be).
+ */
+static void
+kafka_refetch_due(struct kafka *k)
+{
+	size_t	i;
+
+	for (i = 0; i < k->nparts; i++) {
+		if (!k->parts[i].refetch)
+			continue;
+		k->parts[i].refetch = 0;
+		if (k->parts[i].assigned && kafka_cooperative(k))
+			kafka_refetch(k, (int32_t)i, RD_KAFKA_OFFSET_BEGINNING);
+	}
 }
 
 /*
