@@ -742,6 +742,17 @@ kafka_headers(struct kafka *k, rd_kafka_message_t *m)
 	return (i);
 }
 
+/* Where fetching a partition goes on: after what was taken or delivered. */
+static int64_t
+kafka_resume_offset(const struct kafka_part *part)
+{
+	if (part->taken >= 0)
+		return (part->taken);
+	if (part->next >= 0)
+		return (part->next);
+	return (part->start);
+}
+
 /*
  * Fetch partition p again from offset.  A seek cannot do it: librdkafka
  * 2.0 ignores seeks on a partition that stopped on an error.  So it is
@@ -770,8 +781,7 @@ kafka_refetch(struct kafka *k, int32_t p, int64_t offset)
 			if (part->assigned)
 				rd_kafka_topic_partition_list_add(list,
 				    k->topic, (int32_t)i)->offset = (int32_t)i ==
-				    p ? offset : part->taken >= 0 ? part->taken :
-				    part->next >= 0 ? part->next : part->start;
+				    p ? offset : kafka_resume_offset(part);
 		}
 		err = rd_kafka_assign(k->rk, list);
 	}

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
-import { e2eSetup, localTwoJobs, sample, tag } from './lib/ingest.mjs';
+import { e2eSetup, liveDataFiles, localTwoJobs, sample, tag } from './lib/ingest.mjs';
 
 const { t, icebird, duck, dir } = await e2eSetup('runbook');
 const srcdir = process.env.BRONZE_SRCDIR || '.';
@@ -78,8 +78,7 @@ async function runbookSql() {
   if (!duck) return t.ok(true, 'runbook SQL # SKIP no DuckDB');
   const tableUrl = `file://${path.join(dir, 'warehouse/market_data/bronze_binance_trades')}`;
   const metadata = await icebird.icebergMetadata({ tableUrl });
-  const files = (await icebird.icebergManifests(metadata)).flatMap((m) => m.entries)
-    .filter((e) => e.status !== 2).map((e) => `'${new URL(e.data_file.file_path).pathname}'`);
+  const files = (await liveDataFiles(icebird, metadata)).map((f) => `'${f}'`);
   const db = await (await duck.DuckDBInstance.create(':memory:')).connect();
   await db.run(`CREATE VIEW bronze AS SELECT * FROM read_parquet([${files.join(',')}])`);
   const stmts = [...book.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1])

@@ -24,7 +24,7 @@ for (const codec of codecs) {
     [`job.${codec}.source.topic`]: 'trades',
     [`job.${codec}.sink.table`]: `market_data.bronze_${codec}`,
   });
-  const ing = ingest({ t, mk, dir: path.join(dir), icebird, duck, tables: { trades: table } });
+  const ing = ingest({ t, mk, dir, icebird, duck, tables: { trades: table } });
   jobs.push({ codec, mk, table, ing });
 }
 // the first half before the daemon starts, the second while it runs

@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from './lib/daemon.mjs';
 import { startMockKafka } from './lib/mockkafka.mjs';
-import { e2eSetup, fsTable, sample, sleep, tag } from './lib/ingest.mjs';
+import { e2eSetup, sample, sleep, tag, until } from './lib/ingest.mjs';
 
 const { t, icebird, dir } = await e2eSetup('out-of-range');
 const lines = sample('binance-trades.jsonl');
@@ -51,12 +51,6 @@ async function rows(name = 'bronze_trades') {
 }
 const count = (by) => Object.values(by).reduce((n, o) => n + o.length, 0);
 const ends = (by) => Object.values(by).reduce((n, o) => n + (o.length ? o[o.length - 1] + 1 : 0), 0);
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  for (; Date.now() < end; await sleep(250)) if (await fn()) return true;
-  t.diag(`timed out: ${what}`);
-  return false;
-}
 const json = async (d, p) => (await fetch(`${d.url}${p}`)).json();
 const exceptions = async (d) => (await json(d, '/jobs/trades/exceptions')).exceptionHistory.entries;
 const range = (a, b) => Array.from({ length: b - a }, (_, i) => a + i);
@@ -66,13 +60,13 @@ const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const mk = await startMockKafka({ brokers: 1, topics: [{ name: 'trades', partitions: 2 }] });
 await produce(mk, 300, 0);
 let d = await startDaemon({ config: config(mk) });
-t.ok(await until(async () => count(await rows()) === 300, 60000, '300 rows'), 'the first 300 records committed');
+t.ok(await until(async () => count(await rows()) === 300, 60000), 'the first 300 records committed');
 t.eq(await d.stop(), 0, 'stopped');
 await produce(mk, 7000, 1, { pad: 900, key: 'one' });	// ~7.5 MB in one partition: its oldest are trimmed
 await produce(mk, 2000, 2);	// and more for both
 const total = Number((await mk.cmd('count trades')).split(' ')[1]);
 d = await startDaemon({ config: config(mk) });
-t.ok(await until(async () => ends(await rows()) === total, 90000, `offsets up to ${total}`),
+t.ok(await until(async () => ends(await rows()) === total, 90000),
   'the job goes on to the newest record of both partitions');
 const by = await rows();
 const x = Object.keys(by).find((p) => by[p].length < by[p][by[p].length - 1] + 1);
@@ -98,7 +92,7 @@ await produce(mk2, 100, 3);
 const before = count(await rows());
 d = await startDaemon({ config: config(mk2) });
 t.ok(await until(async () => (await exceptions(d)).some((e) => e.exceptionName === 'KafkaFatalError' &&
-  /created again/.test(e.stacktrace)), 30000, 'fatal'), 'the job fails: the topic was created again');
+  /created again/.test(e.stacktrace)), 30000), 'the job fails: the topic was created again');
 const why = (await exceptions(d)).find((e) => /created again/.test(e.stacktrace))?.stacktrace ?? '';
 t.ok(/below offset \d{3,}/.test(why) && why.includes('starts the partition at 0') && why.includes('new table'),
   'the reason gives both positions and the way out', why);
@@ -106,7 +100,7 @@ await sleep(1500);
 t.eq(count(await rows()), before, 'nothing of the new topic was written to the old table');
 t.eq(await d.stop(), 0, 'stopped');
 d = await startDaemon({ config: config(mk2, 'bronze_trades_v2') });
-t.ok(await until(async () => count(await rows('bronze_trades_v2')) === 100, 30000, 'new table'),
+t.ok(await until(async () => count(await rows('bronze_trades_v2')) === 100, 30000),
   'a new table takes the new topic\'s 100 records');
 t.eq(await d.stop(), 0, 'stopped');
 await mk2.stop();

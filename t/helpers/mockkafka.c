@@ -260,7 +260,7 @@ mk_send(struct mk *mk, const char *topic, int32_t part, const char *line,
 {
 	rd_kafka_resp_err_t	 err;
 	const char		*key = NULL;
-	size_t			 klen = 0;
+	size_t			 klen = 0, len = strlen(line);
 
 	if (keyfield != NULL && (key = mk_key(line, keyfield, &klen)) != NULL)
 		part = RD_KAFKA_PARTITION_UA;
@@ -268,12 +268,12 @@ mk_send(struct mk *mk, const char *topic, int32_t part, const char *line,
 		err = rd_kafka_producev(mk->rk, RD_KAFKA_V_TOPIC(topic),
 		    RD_KAFKA_V_PARTITION(part),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_VALUE((void *)line, strlen(line)),
+		    RD_KAFKA_V_VALUE((void *)line, len),
 		    RD_KAFKA_V_KEY((void *)key, klen),
 		    RD_KAFKA_V_HEADER("source", f->source, -1),
 		    RD_KAFKA_V_OPAQUE(c), RD_KAFKA_V_END);
 		if (err == 0)
-			mk->value_bytes += strlen(line);
+			mk->value_bytes += len;
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || c == NULL ||
 		    mk_signalled)
 			return (err);

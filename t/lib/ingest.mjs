@@ -73,18 +73,24 @@ export function ingest({ t, mk, dir, tables, icebird, duck }) {
   }
   // DuckDB over the live data files: same count, each offset once, values.
   async function checkDuck(what, topic, metadata, want) {
-    const entries = (await icebird.icebergManifests(metadata)).flatMap((m) => m.entries)
-      .filter((e) => e.status !== 2 && e.data_file.content === 0);
-    const files = entries.map((e) => `'${fileURLToPath(e.data_file.file_path)}'`).join(',');
+    const paths = await liveDataFiles(icebird, metadata);
+    const files = paths.map((f) => `'${f}'`).join(',');
     const db = await (await duck.DuckDBInstance.create(':memory:')).connect();
     const r = await db.runAndReadAll(`select count(*), count(distinct (kafka_partition, kafka_offset)),
       count(distinct raw_value), bool_and(topic = '${topic}') from read_parquet([${files}])`);
     const [n, distinct, values, topicOk] = r.getRows()[0];
     t.eq([Number(n), Number(distinct), Number(values), topicOk], [want.length, want.length, want.length, true],
-      `${what}: ${topic}: DuckDB reads ${want.length} rows from ${entries.length} data files, each once`);
+      `${what}: ${topic}: DuckDB reads ${want.length} rows from ${paths.length} data files, each once`);
     db.closeSync?.();
   }
   return { produced, produce, committed, waitCommitted, checkExactlyOnce };
+}
+
+// Local paths of the data files a table's current snapshot lists.
+export async function liveDataFiles(icebird, metadata) {
+  return (await icebird.icebergManifests(metadata)).flatMap((m) => m.entries)
+    .filter((e) => e.status !== 2 && e.data_file.content === 0)
+    .map((e) => fileURLToPath(e.data_file.file_path));
 }
 
 // A filesystem-catalog table as icebird finds it (version-hint.text).
